@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh dev
+# nbdev_test runs notebooks in parallel, one per core; a multi-threaded BLAS in each would fight over the same cores
+# (measured: one MNIST training step went from ~3 ms to 38-82 ms). One BLAS thread per notebook, unless set already.
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 n=$(find nbs -name '[0-9]*.ipynb' -o -name index.ipynb | grep -v '/_' | wc -l)
 if .venv/bin/nbdev_test --timing "$@"; then
   echo "nbdev_test: $n passed, 0 failed"
