@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['Optimizer', 'SGD', 'Adam']
 
-# %% ../../nbs/07_tensor_optim.ipynb #26c6e369
+# %% ../../nbs/07_tensor_optim.ipynb #461ba01c
 import math
 import numpy as np
 from fastcore.basics import patch
 from .engine import Tensor
 
-# %% ../../nbs/07_tensor_optim.ipynb #fa524010
+# %% ../../nbs/07_tensor_optim.ipynb #40670e4e
 class Optimizer:
     "Base class: holds the parameters to update; subclasses define `step()`."
     def __init__(self, params, # iterable of Tensors, e.g. `model.parameters()`
@@ -22,7 +22,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor): raise TypeError(f'optimizer params must be Tensors; item {i} is a {type(p).__name__}')
 
-# %% ../../nbs/07_tensor_optim.ipynb #b0a84e87
+# %% ../../nbs/07_tensor_optim.ipynb #59ec439b
 @patch
 def zero_grad(self:Optimizer):
     "Set every parameter's `.grad` to None before the next backward pass."
@@ -31,12 +31,12 @@ def zero_grad(self:Optimizer):
 @patch
 def step(self:Optimizer): raise NotImplementedError(f'{type(self).__name__} must define step()')
 
-# %% ../../nbs/07_tensor_optim.ipynb #7e0bee08
+# %% ../../nbs/07_tensor_optim.ipynb #66ced907
 def _check(name, value, lo=0.0, hi=math.inf):
     "Raise ValueError unless lo <= value < hi."
     if not lo <= value < hi: raise ValueError(f'invalid {name}: {value!r} (must be in [{lo}, {hi}))')
 
-# %% ../../nbs/07_tensor_optim.ipynb #7d984a72
+# %% ../../nbs/07_tensor_optim.ipynb #e220d586
 class SGD(Optimizer):
     "Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay, as torch.optim.SGD."
     def __init__(self, params, # iterable of Tensors, e.g. `model.parameters()`
@@ -51,7 +51,7 @@ class SGD(Optimizer):
         self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, weight_decay, bool(nesterov)
         self.buffers = [None] * len(self.params)  # momentum buffers, made at each parameter's first step
 
-# %% ../../nbs/07_tensor_optim.ipynb #993c1171
+# %% ../../nbs/07_tensor_optim.ipynb #49e55109
 @patch
 def step(self:SGD):
     "Update every parameter that has a gradient, in place."
@@ -66,7 +66,7 @@ def step(self:SGD):
             g = g + self.momentum * b if self.nesterov else b
         p.data -= self.lr * g
 
-# %% ../../nbs/07_tensor_optim.ipynb #bef7c31b
+# %% ../../nbs/07_tensor_optim.ipynb #4394f48b
 class Adam(Optimizer):
     "Adam with bias correction and L2 weight decay added to the gradient, as torch.optim.Adam (not AdamW)."
     def __init__(self, params, # iterable of Tensors, e.g. `model.parameters()`
@@ -83,7 +83,7 @@ class Adam(Optimizer):
         n = len(self.params)
         self.m, self.v, self.steps = [None] * n, [None] * n, [0] * n  # per-parameter state, made lazily
 
-# %% ../../nbs/07_tensor_optim.ipynb #f97d4205
+# %% ../../nbs/07_tensor_optim.ipynb #765b9eb8
 @patch
 def step(self:Adam):
     "Update every parameter that has a gradient, in place."
