@@ -4,12 +4,11 @@
 
 # %% auto #0
 __all__ = ['mnist_mlp', 'predict', 'evaluate', 'make_optimizer', 'cosine_lr', 'shift_digits', 'MNISTResult', 'train_mnist',
-           'save_png', 'plot_loss_curves', 'plot_predictions']
+           'plot_loss_curves', 'plot_predictions']
 
 # %% ../nbs/09_mnist.ipynb #aa06f300
-import math, os, time, uuid
+import math, time
 from dataclasses import dataclass
-from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
@@ -17,6 +16,7 @@ from .tensor.engine import Tensor, no_grad
 from .tensor.nn import Module, Linear, ReLU, Sequential, cross_entropy
 from .tensor.optim import SGD, Adam
 from .data import load_mnist, DataLoader
+from .moons import save_png
 
 # %% ../nbs/09_mnist.ipynb #5d64078f
 def mnist_mlp(seed=0, # int seed or np.random.Generator for the initial weights
@@ -147,21 +147,6 @@ def train_mnist(epochs:int=15, # passes over the training images
     train_acc = evaluate(model, X, y)[1]
     return MNISTResult(model, history, train_acc, test_acc, history['train_loss'][-1],
                        time.perf_counter() - start, config)
-
-# %% ../nbs/09_mnist.ipynb #1777ed4d
-def save_png(fig:Figure, # the figure to write
-             path, # the .png file to (over)write; its folder is created if needed
-             dpi:int=100, # resolution
-            ) -> Path:
-    "Write `fig` as a PNG at `path` atomically (a temporary file in the same folder, then `os.replace`); returns the Path."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')  # same folder, so os.replace is atomic
-    try:
-        with open(tmp, 'xb') as f: fig.savefig(f, format='png', dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
-    return path
 
 # %% ../nbs/09_mnist.ipynb #3caa3101
 def plot_loss_curves(history:dict, # `MNISTResult.history`: per-epoch 'train_loss', 'test_loss', 'test_accuracy'

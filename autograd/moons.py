@@ -103,19 +103,19 @@ def train_moons(epochs:int=30, # passes over the data
 
 # %% ../nbs/04_moons.ipynb #f71df7cc
 def save_png(fig:Figure, # the figure to write
-             path, # target file; its folder is created if missing
+             path, # the .png file to (over)write; its folder is created if missing
              dpi:int=100, # resolution
             ) -> Path: # the path written
-    "Write `fig` to `path` as a PNG atomically (temporary file, then rename)."
+    "Write `fig` to `path` as a PNG atomically: a temporary file in the same folder, then `os.replace`."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')  # same folder: atomic rename
     try:
         with os.fdopen(fd, 'wb') as f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight')
         os.chmod(tmp, 0o644)  # mkstemp makes the file private; a figure is for everyone to read
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException:  # even on Ctrl-C: leave the old file and no temporary one
+        Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
