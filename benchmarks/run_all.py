@@ -88,6 +88,8 @@ def main(argv):
     found = {k: env.get(k) for k in ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE')}
     if '--keep-openblas-env' not in argv:
         for k in found: env.pop(k, None)
+    # the default run measures the machine's own thread count, whatever the caller (e.g. tools/run_nb.py) pinned
+    for k in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'): env.pop(k, None)
     cmd = 'python benchmarks/run_all.py' + (' --quick' if quick else '')
     res = dict(generated=datetime.now(timezone.utc).isoformat(timespec='seconds'), command=cmd, quick=quick,
                openblas_env_found=found, openblas_env_removed='--keep-openblas-env' not in argv,

@@ -3,10 +3,13 @@
 Usage: python tools/run_nb.py nbs/01_scalar_engine.ipynb [more notebooks...]
 
 Each notebook runs with `nbs/` as its working directory, as under `nbdev_test`, skipping `#| eval: false` cells;
-the first failing cell stops the run and nothing is written. The package must be importable (`pip install -e .`). Progress bars write carriage returns; stream outputs are saved as a terminal would
-show them (the text after the last carriage return of each line). Run `nbdev_clean` afterwards."""
+the first failing cell stops the run and nothing is written. The package must be importable (`pip install -e .`).
+Progress bars write carriage returns; stream outputs are saved as a terminal would show them (the text after the
+last carriage return of each line). Run `nbdev_clean` afterwards."""
 import os, re, sys
 from pathlib import Path
+# One BLAS thread, as tools/test.sh runs the suite: results (and figures) then match what the tests compute.
+for _v in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ.setdefault(_v, '1')
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 
