@@ -11,7 +11,7 @@ import os, uuid, zipfile
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from .engine import Tensor
+from .engine import Tensor, from_op
 
 # %% ../../nbs/06_tensor_nn.ipynb #77556b5a
 def _members(obj, # a Module (only its attributes are read)
@@ -213,17 +213,33 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
     if out.any(): i = int(np.argmax(out)); raise IndexError(f'cross_entropy: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
     return t.astype(np.int64, copy=False)
 
+# %% ../../nbs/06_tensor_nn.ipynb #ce0f0002
+def _cross_entropy_grad(g, out, need, z, t, m, lse):
+    "(softmax(z) - onehot(t)) * g / N: on arrays in a normal backward, on Tensors under create_graph."
+    rows, n = np.arange(len(t)), len(t)
+    if isinstance(z, Tensor):  # create_graph: p must stay a function of z, so use the engine's softmax
+        onehot = np.zeros(z.shape, z.dtype); onehot[rows, t] = 1
+        return ((z.softmax(axis=1) - onehot) * (g / n),)
+    p = np.exp(z - m - lse)  # softmax from the forward's row statistics
+    p *= g / n; p[rows, t] -= g / n  # the composed backward's operations, in its order: identical numbers
+    return (p,)
+
 # %% ../../nbs/06_tensor_nn.ipynb #ff879ec8
 def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example
                   targets, # N integer class indices in [0, C): list, ndarray or Tensor
                  ) -> Tensor:
-    "Mean over the batch of -log softmax(logits)[i, targets[i]], computed stably via log-sum-exp."
+    "Mean over the batch of -log softmax(logits)[i, targets[i]]: one graph node, computed stably via log-sum-exp."
     logits = _tensor(logits)
     if logits.ndim != 2 or 0 in logits.shape:
         raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
     n, c = logits.shape
     t = _class_targets(targets, n, c)
-    return -logits.log_softmax(axis=1)[np.arange(n), t].mean()
+    z = logits.data
+    m = z.max(axis=1, keepdims=True)
+    zs = z - m  # every exponent <= 0: exp cannot overflow
+    lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
+    loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
+    return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
 
 # %% ../../nbs/06_tensor_nn.ipynb #715c4f7f
 def mse_loss(pred:Tensor, # predictions
