@@ -153,22 +153,35 @@ class Linear(Module):
         self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)).astype(np.float32), requires_grad=True)
         self.bias = Tensor(rng.uniform(-bound, bound, out_features).astype(np.float32), requires_grad=True) if bias else None
 
+# %% ../../nbs/06_tensor_nn.ipynb #a1b2c3d4
+def _linear_grad(g, out, need, x, W, b=None):
+    "dx = g W^T, dW = x^T g, db = g summed over rows: on arrays, or on Tensors under create_graph."
+    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
+    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+    gx = g @ W.swapaxes(-1, -2) if need[0] else None  # (..., out) @ (out, in) keeps x's shape
+    gW = x2.swapaxes(-1, -2) @ g2 if need[1] else None
+    if b is None: return gx, gW
+    return gx, gW, (g2.sum(axis=0) if need[2] else None)
+
 # %% ../../nbs/06_tensor_nn.ipynb #9fe4da23
+def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
+
 @patch
 def forward(self:Linear, x, # Tensor (or array) of shape (..., in_features)
            ):
-    "`x @ weight + bias` for a batch of rows."
-    if np.ndim(x) == 0 or np.shape(x)[-1] != self.in_features:
-        raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {np.shape(x)}')
-    y = x @ self.weight
-    return y if self.bias is None else y + self.bias
+    "`x @ weight + bias` for a batch of rows, as one graph node."
+    x, W, b = _tensor(x), self.weight, self.bias
+    if x.ndim == 0 or x.shape[-1] != self.in_features:
+        raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {x.shape}')
+    out = x.data @ W.data
+    if b is None: return from_op(out, 'linear', (x, W), _linear_grad)
+    out += b.data  # in place: the product is a fresh array, so no second one is needed
+    return from_op(out, 'linear', (x, W, b), _linear_grad)
 
 @patch
 def extra_repr(self:Linear): return f'in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}'
 
 # %% ../../nbs/06_tensor_nn.ipynb #6bb3d394
-def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
-
 class ReLU(Module):
     "max(x, 0), elementwise."
     def forward(self, x): return _tensor(x).relu()
