@@ -16,6 +16,6 @@ for m in mods: importlib.import_module(m)
 print('wheel: imported', ', '.join(mods))
 from autograd.data import load_mnist
 (X, y), (Xt, yt) = load_mnist()
-print(f'wheel: bundled MNIST subset loads offline: train {X.shape} {X.dtype}, test {Xt.shape} {yt.dtype}')
+print(f'wheel: bundled MNIST subset loads offline: images {X.shape} and {Xt.shape} {X.dtype}, labels {yt.dtype}')
 PY
 "$tmp/venv/bin/autograd" --help >/dev/null && echo "wheel: the autograd console command runs"
