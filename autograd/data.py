@@ -7,10 +7,11 @@ __all__ = ['SUBSET_PER_CLASS', 'SUBSET_SEED', 'MNIST_FILES', 'MNIST_SUBSET_SHA25
            'build_mnist_subset', 'mnist_cache_dir', 'download_mnist', 'load_mnist', 'DataLoader']
 
 # %% ../nbs/08_data.ipynb #d86c7edf
-import gzip, hashlib, http.client, io, os, urllib.request, uuid, zipfile, zlib
+import gzip, hashlib, http.client, io, os, urllib.request, zipfile, zlib
 from importlib.resources import as_file, files
 from pathlib import Path
 import numpy as np
+from .files import atomic_write
 
 # %% ../nbs/08_data.ipynb #0728264b
 def _gunzip(raw:bytes, # the bytes of a file, gzip-compressed or not
@@ -72,14 +73,8 @@ def _sha256_arrays(arrays:dict, # name -> ndarray
 def _atomic_write(path, # the file to (over)write
                   data:bytes, # its complete contents
                  ):
-    "Write `data` to `path` through a temporary file in the same folder and `os.replace`: all or nothing."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.part')  # hidden, unique, same folder
-    try:
-        with open(tmp, 'xb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    "Write `data` to `path` all or nothing (`atomic_write`), creating its folder if missing."
+    with atomic_write(path, mkdir=True) as f: f.write(data)
 
 # %% ../nbs/08_data.ipynb #05ca5c3d
 MNIST_FILES = {  # file name -> md5 of its uncompressed payload, as published with the dataset

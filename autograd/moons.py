@@ -7,13 +7,14 @@ __all__ = ['moons_data', 'train_step', 'predict_logits', 'evaluate', 'MoonsResul
            'plot_decision_boundary']
 
 # %% ../nbs/04_moons.ipynb #bd9cc690
-import os, time, tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+from .files import atomic_write
 
 # %% ../nbs/04_moons.ipynb #f576afc8
 from .scalar.engine import Value
@@ -106,17 +107,9 @@ def save_png(fig:Figure, # the figure to write
              path, # the .png file to (over)write; its folder is created if missing
              dpi:int=100, # resolution
             ) -> Path: # the path written
-    "Write `fig` to `path` as a PNG atomically: a temporary file in the same folder, then `os.replace`."
+    "Write `fig` to `path` as a PNG atomically (`atomic_write`): readers see the old file or the new one."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix='.tmp')  # same folder: atomic rename
-    try:
-        with os.fdopen(fd, 'wb') as f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight')
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a figure is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:  # even on Ctrl-C: leave the old file and no temporary one
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, mkdir=True) as f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight')
     return path
 
 # %% ../nbs/04_moons.ipynb #a8c3b53a

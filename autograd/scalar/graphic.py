@@ -6,9 +6,9 @@
 __all__ = ['trace', 'draw_dot', 'save_graph']
 
 # %% ../../nbs/03_scalar_graphic.ipynb #66c7d8e3
-import os, tempfile
 from pathlib import Path
 import graphviz
+from ..files import atomic_write
 from .engine import Value, topological_order
 
 # %% ../../nbs/03_scalar_graphic.ipynb #e99a6468
@@ -95,17 +95,6 @@ def draw_dot(root:Value, # the Value whose graph to draw, usually a loss or a mo
     if legend: g.node('legend', _legend(roles), shape='plain')
     return g
 
-# %% ../../nbs/03_scalar_graphic.ipynb #897cc1a1
-def _write_atomic(path:Path, data:bytes):
-    "Write `data` to `path` through a temporary file in the same folder and a rename."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a picture is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp); raise
-
 # %% ../../nbs/03_scalar_graphic.ipynb #60c547ac
 def save_graph(graph:graphviz.Digraph, # a drawing from `draw_dot`
                path, # where to write; the suffix picks the format: .svg, .png, .pdf, ... or .gv/.dot for DOT text
@@ -120,6 +109,5 @@ def save_graph(graph:graphviz.Digraph, # a drawing from `draw_dot`
             raise RuntimeError("rendering needs Graphviz's `dot` program, which is not on PATH: install the system "
                                "package `graphviz` (Debian/Ubuntu: apt-get install graphviz)") from e
     else: raise ValueError(f'cannot tell the format from {str(path)!r}: use a suffix such as .svg, .png, .pdf or .gv')
-    if not path.parent.is_dir(): raise FileNotFoundError(f'no folder {str(path.parent)!r} to write {path.name!r} into')
-    _write_atomic(path, data)
+    with atomic_write(path) as f: f.write(data)  # a missing folder is a FileNotFoundError
     return path

@@ -7,10 +7,11 @@ __all__ = ['Module', 'Linear', 'ReLU', 'Tanh', 'Sigmoid', 'Sequential', 'cross_e
            'binary_cross_entropy_with_logits']
 
 # %% ../../nbs/06_tensor_nn.ipynb #10a461b8
-import os, uuid, zipfile
+import zipfile
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
+from ..files import atomic_write
 from .engine import Tensor, from_op
 
 # %% ../../nbs/06_tensor_nn.ipynb #77556b5a
@@ -117,16 +118,9 @@ def save(self:Module, path, # the file to (over)write, conventionally `*.npz`; w
         ):
     "Write `state_dict()` to an `.npz` file at `path`, atomically and without pickle; returns `path` as a Path."
     path = Path(path)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')  # same folder, so os.replace is atomic
-    try:
-        with open(tmp, 'xb') as f:
-            with zipfile.ZipFile(f, 'w') as zf:  # what np.savez writes, but refusing pickles here too
-                for name, arr in self.state_dict().items():
-                    with zf.open(name + '.npy', 'w', force_zip64=True) as entry: np.lib.format.write_array(entry, arr, allow_pickle=False)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True); raise
+    with atomic_write(path) as f, zipfile.ZipFile(f, 'w') as zf:  # what np.savez writes, but refusing pickles here too
+        for name, arr in self.state_dict().items():
+            with zf.open(name + '.npy', 'w', force_zip64=True) as entry: np.lib.format.write_array(entry, arr, allow_pickle=False)
     return path
 
 # %% ../../nbs/06_tensor_nn.ipynb #303a8bfb
