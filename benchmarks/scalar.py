@@ -135,7 +135,7 @@ def main(quick=False):
 
     # our engine alone on the book's 2-32-16-2 cross-entropy network (micrograd has no exp/log)
     ce_model = ours_nn.MLP(2, [32, 16, 2], seed=0)
-    ts = interleaved({'ours': lambda: ce_step(ce_model, OV, ours_nn.cross_entropy, X, y)},
+    ts = interleaved({'ours': lambda: ce_step(ce_model, OV, ours_nn.scalar_cross_entropy, X, y)},
                      repeats=repeats, number=number, collect=True)
     rows['b_ce'] = dict(workload=f'MLP(2, [32, 16, 2]) softmax cross-entropy+L2, {len(X)} points (ours only)',
                         ours=summary(ts['ours']))

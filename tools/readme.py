@@ -4,9 +4,11 @@ Usage: python tools/readme.py          # rewrite README.md
        python tools/readme.py --check  # exit 1 if README.md is out of step with nbs/index.ipynb (CI runs this)
 
 Markdown cells are copied; code cells become fenced Python blocks followed by their saved text outputs; cells marked
-`#| hide` are left out and `#| ...` directive lines are dropped. Image links in index.ipynb point into `images/`,
-which is the top-level images/ folder both from the root (README.md) and from nbs/ (a symlink), so they work in both."""
-import sys
+`#| hide` are left out and `#| ...` directive lines are dropped. README.md is read on GitHub and on the package index,
+where the site's relative links do not resolve: links to chapter pages (`name.html`) become absolute links to the
+site, and image links (`images/...`) absolute links to the files in the repository, both addresses from settings.ini."""
+import re, sys
+from configparser import ConfigParser
 from pathlib import Path
 from execnb.nbio import read_nb
 
@@ -19,6 +21,18 @@ def _output_text(out):
     if out.get('output_type') == 'stream': return ''.join(out['text'])
     return ''.join(out.get('data', {}).get('text/plain', ''))
 
+def _addresses():
+    "The site's address and the base address of raw files in the repository, from settings.ini."
+    cfg = ConfigParser(delimiters=['=']); cfg.read(ROOT / 'settings.ini', encoding='utf-8'); s = cfg['DEFAULT']
+    site = s['doc_host'].rstrip('/') + '/' + s['doc_baseurl'].strip('/')
+    raw = s['git_url'].rstrip('/').replace('https://github.com/', 'https://raw.githubusercontent.com/') + '/' + s['branch']
+    return site, raw
+
+def absolute_links(md, site, raw):
+    "Markdown `md` with relative page and image links made absolute (other links are left as they are)."
+    md = re.sub(r'\]\((?!https?:|#)([\w./-]+\.html(?:#[\w-]*)?)\)', lambda m: f'](' + site + '/' + m.group(1) + ')', md)
+    return re.sub(r'\]\((?!https?:)(images/[^)\s]+)\)', lambda m: f'](' + raw + '/' + m.group(1) + ')', md)
+
 def render(nb):
     "Markdown text of notebook `nb`, hidden cells left out."
     parts = []
@@ -30,7 +44,7 @@ def render(nb):
         if 'echo: false' not in _directives(src) and code: parts.append(f'```python\n{code}\n```')
         text = ''.join(_output_text(o) for o in cell.get('outputs', [])).rstrip()
         if text: parts.append(f'    ' + text.replace('\n', '\n    '))
-    return HEADER + '\n\n'.join(parts) + '\n'
+    return HEADER + absolute_links('\n\n'.join(parts), *_addresses()) + '\n'
 
 if __name__ == '__main__':
     text = render(read_nb(ROOT / 'nbs' / 'index.ipynb'))

@@ -99,7 +99,7 @@ def draw_dot(root:Value, # the Value whose graph to draw, usually a loss or a mo
 def save_graph(graph:graphviz.Digraph, # a drawing from `draw_dot`
                path, # where to write; the suffix picks the format: .svg, .png, .pdf, ... or .gv/.dot for DOT text
               ) -> Path: # the path written
-    "Render `graph` to `path` atomically; a clear error names the package to install when `dot` is missing."
+    "Render `graph` to `path` atomically; a clear error names the package to install when Graphviz's dot program is missing."
     path = Path(path)
     fmt = path.suffix.lstrip('.').lower()
     if fmt in ('gv', 'dot'): data = graph.source.encode()
