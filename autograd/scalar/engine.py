@@ -47,16 +47,6 @@ def __add__(self:Value, other): # a Value or a number
 @patch
 def __radd__(self:Value, other): "other + self, for a number on the left" ; return _value(other) + self
 
-# %% ../../nbs/01_scalar_engine.ipynb #17e4bca1
-@patch
-def __sub__(self:Value, other): # a Value or a number
-    "`self - other`, with local derivatives 1 and -1."
-    other = _value(other)
-    return Value(self.data - other.data, '', (self, other), (1.0, -1.0), '-')
-
-@patch
-def __rsub__(self:Value, other): "other - self, for a number on the left" ; return _value(other) - self
-
 # %% ../../nbs/01_scalar_engine.ipynb #00a88271
 @patch
 def __mul__(self:Value, other): # a Value or a number
@@ -66,6 +56,44 @@ def __mul__(self:Value, other): # a Value or a number
 
 @patch
 def __rmul__(self:Value, other): "other * self, for a number on the left" ; return _value(other) * self
+
+# %% ../../nbs/01_scalar_engine.ipynb #8f62f2b4
+def topological_order(root): # any node: an object whose `_prev` is a tuple of nodes
+    "Every node reachable from `root` through `_prev`, once each, operands before their users, `root` last."
+    order, seen, stack = [], {id(root)}, [(root, iter(root._prev))]
+    while stack:
+        node, operands = stack[-1]
+        for child in operands:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(child._prev)))
+                break
+        else:  # all operands finished
+            stack.pop()
+            order.append(node)
+    return order
+
+# %% ../../nbs/01_scalar_engine.ipynb #260daf27
+@patch
+def backward(self:Value):
+    "Add d(self)/d(leaf) to `grad` of every leaf below `self`; interior nodes get this call's gradients."
+    order = topological_order(self)
+    for node in order:
+        if node._prev: node.grad = 0.0  # interior gradients are recomputed on each call
+    self.grad += 1.0
+    for node in reversed(order):
+        g = node.grad
+        for child, local in zip(node._prev, node._local): child.grad += local * g
+
+# %% ../../nbs/01_scalar_engine.ipynb #17e4bca1
+@patch
+def __sub__(self:Value, other): # a Value or a number
+    "`self - other`, with local derivatives 1 and -1."
+    other = _value(other)
+    return Value(self.data - other.data, '', (self, other), (1.0, -1.0), '-')
+
+@patch
+def __rsub__(self:Value, other): "other - self, for a number on the left" ; return _value(other) - self
 
 # %% ../../nbs/01_scalar_engine.ipynb #50e782c1
 @patch
@@ -145,34 +173,6 @@ def relu(self:Value):
     "`max(self, 0)`, with local derivative 1 where `self > 0` and 0 elsewhere."
     pos = self.data > 0
     return Value(self.data if pos else 0.0, '', (self,), (1.0 if pos else 0.0,), 'relu')
-
-# %% ../../nbs/01_scalar_engine.ipynb #8f62f2b4
-def topological_order(root): # any node: an object whose `_prev` is a tuple of nodes
-    "Every node reachable from `root` through `_prev`, once each, operands before their users, `root` last."
-    order, seen, stack = [], {id(root)}, [(root, iter(root._prev))]
-    while stack:
-        node, operands = stack[-1]
-        for child in operands:
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, iter(child._prev)))
-                break
-        else:  # all operands finished
-            stack.pop()
-            order.append(node)
-    return order
-
-# %% ../../nbs/01_scalar_engine.ipynb #260daf27
-@patch
-def backward(self:Value):
-    "Add d(self)/d(leaf) to `grad` of every leaf below `self`; interior nodes get this call's gradients."
-    order = topological_order(self)
-    for node in order:
-        if node._prev: node.grad = 0.0  # interior gradients are recomputed on each call
-    self.grad += 1.0
-    for node in reversed(order):
-        g = node.grad
-        for child, local in zip(node._prev, node._local): child.grad += local * g
 
 # %% ../../nbs/01_scalar_engine.ipynb #538f3b30
 def scalar_gradcheck(f,          # function of len(xs) Values returning a Value
