@@ -6,25 +6,107 @@
 __all__ = ['atomic_write']
 
 # %% ../nbs/12_files.ipynb #c7f03623
-import os, tempfile
+import errno, os, re, secrets, signal, stat, threading
 from contextlib import contextmanager
 from pathlib import Path
+try: import fcntl
+except ImportError: fcntl = None  # Windows: no advisory locks, so no sweep of stale temporary files
+
+# %% ../nbs/12_files.ipynb #b199ba9c
+_KINDS = [(stat.S_ISDIR, 'folder'), (stat.S_ISFIFO, 'FIFO (named pipe)'), (stat.S_ISCHR, 'character device'),
+          (stat.S_ISBLK, 'block device'), (stat.S_ISSOCK, 'socket')]
+
+def _target(path:Path):
+    "The file `path` names once symlinks are followed, and its `os.stat` (None if absent); refuses all but regular files."
+    real = Path(os.path.realpath(path))
+    try: st = real.stat()
+    except FileNotFoundError: return real, None
+    for test, kind in _KINDS:
+        if test(st.st_mode):
+            err = IsADirectoryError if kind == 'folder' else OSError
+            raise err(errno.EISDIR if kind == 'folder' else errno.EINVAL,
+                      f'atomic_write replaces regular files only, and this is a {kind}: write to it with open() instead', str(path))
+    if st.st_nlink > 1:
+        raise OSError(errno.EMLINK, f'this file has {st.st_nlink} hard links; replacing it would split them, so that the other '
+                      'names keep the old contents: write to it with open(), or remove the other links first', str(path))
+    return real, st
+
+_TMP = r'\.{}\.[0-9a-f]{{12}}\.tmp'  # the temporary names of one target: .NAME.<12 hex digits>.tmp
+
+def _lock(fd) -> bool:
+    "Take the exclusive advisory lock of the open file `fd` without waiting; False if another open file holds it."
+    if fcntl is None: return True
+    try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+    except OSError: return False
+
+def _sweep(real:Path):
+    "Remove the temporary files of earlier writes to `real` whose writer has died (a live writer holds its file's lock)."
+    if fcntl is None: return
+    pattern = re.compile(_TMP.format(re.escape(real.name)))
+    for entry in os.scandir(real.parent):
+        if not pattern.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False): continue
+        try: fd = os.open(entry.path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        except OSError: continue
+        try:
+            if _lock(fd): Path(entry.path).unlink(missing_ok=True)
+        finally: os.close(fd)
+
+def _create_temp(real:Path, path:Path):
+    "Create and lock a new temporary file next to `real`; return (fd, its path). Mode 0o666 less the umask, as open() does."
+    for _ in range(100):
+        tmp = real.parent/f'.{real.name}.{secrets.token_hex(6)}.tmp'
+        try: fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_BINARY', 0), 0o666)
+        except FileExistsError: continue
+        except OSError as e:  # name the file the caller asked for and the folder, not our temporary name
+            raise type(e)(e.errno, f'cannot write {path.name!r}: creating a file in its folder failed ({e.strerror})', str(real.parent)) from None
+        try: same = _lock(fd) and os.stat(tmp).st_ino == os.fstat(fd).st_ino  # a sweep may have taken it in between
+        except FileNotFoundError: same = False
+        if same: return fd, tmp
+        os.close(fd)
+    raise FileExistsError(errno.EEXIST, 'no free temporary name after 100 tries', str(real.parent))
+
+class _Terminated(BaseException):
+    "Raised by our SIGTERM handler, so that the `except BaseException` of `atomic_write` removes the temporary file."
+
+@contextmanager
+def _sigterm_cleans_up():
+    "While the block runs, SIGTERM raises `_Terminated`; afterwards the process dies of SIGTERM as it would have."
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield; return  # another handler is in charge (or we cannot install one): leave it alone
+    fired = []
+    def handler(signum, frame):
+        if not fired: fired.append(signum); raise _Terminated(signum)  # once: a second SIGTERM must not cut the clean-up short
+    signal.signal(signal.SIGTERM, handler)
+    try: yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL); signal.raise_signal(signal.SIGTERM)  # die as without us
+        raise
+    finally: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 # %% ../nbs/12_files.ipynb #b23225e7
 @contextmanager
-def atomic_write(path, # the file to (over)write
+def atomic_write(path, # the file to (over)write; a symlink is written through, to the file it points to
                  mkdir:bool=False, # create missing parent folders? if False, a missing folder is a FileNotFoundError
                 ):
     "Yield a binary file to write; on a clean exit it replaces `path` whole, on any exception `path` is left untouched."
     path = Path(path)
-    if mkdir: path.parent.mkdir(parents=True, exist_ok=True)
-    elif not path.parent.is_dir(): raise FileNotFoundError(f'no folder {str(path.parent)!r} to write {path.name!r} into')
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')  # same folder: atomic rename
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; figures, models and data are meant to be read
-        os.replace(tmp, path)
-    except BaseException:  # even on Ctrl-C: the old file stays, the temporary one goes
-        Path(tmp).unlink(missing_ok=True); raise
+    if mkdir: Path(os.path.realpath(path)).parent.mkdir(parents=True, exist_ok=True)
+    real, old = _target(path)
+    if not real.parent.is_dir(): raise FileNotFoundError(f'no folder {str(path.parent)!r} to write {path.name!r} into')
+    with _sigterm_cleans_up():
+        _sweep(real)
+        fd, tmp = _create_temp(real, path)
+        lock = os.dup(fd)  # keeps our lock until the rename is done, after the file object is closed
+        try:
+            with os.fdopen(fd, 'w+b') as f:  # readable too: a caller may check what it wrote before the rename
+                yield f
+                f.flush(); os.fsync(f.fileno())  # the bytes reach the disk before the name points at them
+            if old is not None:  # an existing file keeps its permissions (and its group, when we may set it)
+                os.chmod(tmp, stat.S_IMODE(old.st_mode))
+                if hasattr(os, 'chown') and (old.st_uid, old.st_gid) != (os.stat(tmp).st_uid, os.stat(tmp).st_gid):
+                    try: os.chown(tmp, old.st_uid, old.st_gid)
+                    except PermissionError: pass  # only root may give a file away: then it is ours, like any editor's
+            os.replace(tmp, real)
+        except BaseException:  # even on Ctrl-C or SIGTERM: the old file stays, the temporary one goes
+            Path(tmp).unlink(missing_ok=True); raise
+        finally: os.close(lock)

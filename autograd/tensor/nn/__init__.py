@@ -97,20 +97,42 @@ def state_dict(self:Module):
     "Dict of dotted parameter name -> a numpy copy of its values, in registration order."
     return {name: p.data.copy() for name, p in self.named_parameters()}
 
+# %% ../../../nbs/06_tensor_nn.ipynb #7b09b37a
+from collections.abc import Mapping
+
+# %% ../../../nbs/06_tensor_nn.ipynb #987848bf
+def _state_array(key, value, p):
+    "`value` as an array of parameter `p`'s dtype, or a TypeError/ValueError naming `key` if it is not real numbers of `p`'s shape."
+    a = np.asarray(value)
+    if a.dtype.kind not in 'biuf':  # bool, int, uint, float: the values a parameter can take
+        raise TypeError(f'{key!r}: the state dict holds {a.dtype} values ({a.dtype.kind!r} kind), not real numbers')
+    if a.shape != p.shape: raise ValueError(f'shape mismatch for {key!r}: the state dict has {a.shape}, the model has {p.shape}')
+    with np.errstate(over='ignore'): out = a.astype(p.dtype)
+    if a.dtype.kind == 'f' and not np.isfinite(out).all() and np.isfinite(a).all():
+        raise ValueError(f'{key!r}: values up to {np.abs(a).max():.3g} overflow the parameter\'s {p.dtype}')
+    return out
+
 # %% ../../../nbs/06_tensor_nn.ipynb #908fee41
 @patch
 def load_state_dict(self:Module, sd:dict, # dotted parameter name -> array of that parameter's shape
                    ):
-    "Copy the values of `sd` into this module's parameters after checking every name and shape; returns self."
+    "Copy the values of `sd` into this module's parameters after checking every name, shape and dtype; returns self."
+    if not isinstance(sd, Mapping): raise TypeError(f'load_state_dict expects a dict of parameter name -> array, got {type(sd).__name__}')
     params = dict(self.named_parameters())
     missing, unexpected = [k for k in params if k not in sd], [k for k in sd if k not in params]
     if missing or unexpected:
         raise KeyError(f'state dict does not fit {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}')
-    for k, p in params.items():
-        if np.shape(sd[k]) != p.shape:
-            raise ValueError(f'shape mismatch for {k!r}: the state dict has {np.shape(sd[k])}, the model has {p.shape}')
-    for k, p in params.items(): p.data[...] = sd[k]
+    arrays = {k: _state_array(k, sd[k], p) for k, p in params.items()}  # every check and conversion first...
+    for k, p in params.items(): p.data[...] = arrays[k]  # ...then copies that cannot fail
     return self
+
+# %% ../../../nbs/06_tensor_nn.ipynb #7ed246b4
+def _npz_entry(z, key, path):
+    "The array `key` of the open .npz `z`, refusing a pickled object array with a message naming `key` and `path`."
+    try: return z[key]
+    except ValueError as e:
+        if 'allow_pickle' not in str(e): raise ValueError(f'{path}: array {key!r} cannot be read ({e})') from e
+        raise ValueError(f'{path}: array {key!r} holds pickled Python objects; Module.load refuses pickles, which can run code when loaded') from None
 
 # %% ../../../nbs/06_tensor_nn.ipynb #13807d28
 @patch
@@ -128,7 +150,13 @@ def save(self:Module, path, # the file to (over)write, conventionally `*.npz`; w
 def load(self:Module, path, # an `.npz` file written by `save` (or by `np.savez`)
         ):
     "Load parameters from the `.npz` file at `path` (pickles refused), checked as in `load_state_dict`; returns self."
-    with np.load(path, allow_pickle=False) as z: sd = {k: z[k] for k in z.files}
+    path = Path(path)
+    with open(path, 'rb') as f: head = f.read(6)
+    if head == b'\x93NUMPY': raise ValueError(f'{path}: this is a single array (.npy), not an .npz of named arrays: save a model with Module.save or np.savez')
+    if head[:2] != b'PK': raise ValueError(f'{path}: not an .npz file: an .npz is a zip file, starting with b"PK", this one starts with {head!r}')
+    try:
+        with np.load(path, allow_pickle=False) as z: sd = {k: _npz_entry(z, k, path) for k in z.files}
+    except (zipfile.BadZipFile, EOFError) as e: raise ValueError(f'{path}: damaged .npz file ({type(e).__name__}: {e})') from e
     return self.load_state_dict(sd)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #f9cb475a
