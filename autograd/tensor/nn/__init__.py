@@ -41,18 +41,23 @@ def __repr__(self:Module):
 
 # %% ../../../nbs/06_tensor_nn.ipynb #b0ba33f1
 def _named_tensors(m, prefix=''):
-    "Every (dotted name, Tensor) under module `m`, depth-first in attribute order, repeats included."
+    "Every (dotted name, Tensor, kind) under module `m`, depth-first in attribute order, repeats included; kind is 'param' or a buffer's kind."
+    kinds = vars(m).get('_buffers', {})  # buffer name -> 'buffer' (saved) or 'temp' (not saved): see register_buffer
     for name, x in _members(m):
         if isinstance(x, Module): yield from _named_tensors(x, f'{prefix}{name}.')
-        else: yield prefix + name, x
+        else: yield prefix + name, x, kinds.get(name, 'param')
+
+def _unique(m, kinds):
+    "`(name, Tensor)` under `m` whose kind is in `kinds`, each Tensor once (at its first name)."
+    out, seen = [], set()
+    for name, t, kind in _named_tensors(m):
+        if kind in kinds and id(t) not in seen: seen.add(id(t)); out.append((name, t))
+    return out
 
 @patch
 def named_parameters(self:Module):
     "List of `(dotted name, Tensor)` for every parameter, each once, in registration order."
-    out, seen = [], set()
-    for name, p in _named_tensors(self):
-        if id(p) not in seen: seen.add(id(p)); out.append((name, p))
-    return out
+    return _unique(self, ('param',))
 
 # %% ../../../nbs/06_tensor_nn.ipynb #631e4e50
 @patch
@@ -68,15 +73,21 @@ def zero_grad(self:Module):
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ca9732e1
 @patch
+def named_modules(self:Module, prefix:str='', # put in front of every name ('' names the root itself)
+                 ):
+    "List of `(dotted name, module)` for this module and every module under it, each once, depth-first in attribute order."
+    out, seen, stack = [], set(), [(prefix, self)]
+    while stack:  # a stack, not recursion: the order is the same, and no depth limit
+        name, m = stack.pop()
+        if id(m) in seen: continue
+        seen.add(id(m)); out.append((name, m))
+        stack.extend(reversed([(f'{name}.{n}' if name else n, x) for n, x in _members(m) if isinstance(x, Module)]))
+    return out
+
+@patch
 def modules(self:Module):
     "This module and every module under it, each once, depth-first in attribute order."
-    out, seen, stack = [], set(), [self]
-    while stack:  # a stack, not recursion: the order is the same, and no depth limit
-        m = stack.pop()
-        if id(m) in seen: continue
-        seen.add(id(m)); out.append(m)
-        stack.extend(reversed([x for _, x in _members(m) if isinstance(x, Module)]))
-    return out
+    return [m for _, m in self.named_modules()]
 
 # %% ../../../nbs/06_tensor_nn.ipynb #9f827cec
 @patch
@@ -91,18 +102,73 @@ def eval(self:Module):
     "Switch the whole tree to evaluation behaviour, `train(False)`; returns self."
     return self.train(False)
 
+# %% ../../../nbs/06_tensor_nn.ipynb #eb4f5359
+@patch
+def named_children(self:Module):
+    "List of `(attribute name, module)` for the modules directly under this one, each once."
+    out, seen = [], set()
+    for n, m in _members(self):
+        if isinstance(m, Module) and id(m) not in seen: seen.add(id(m)); out.append((n, m))
+    return out
+
+@patch
+def children(self:Module):
+    "The modules directly under this one, each once, in attribute order."
+    return [m for _, m in self.named_children()]
+
+@patch
+def apply(self:Module, fn, # called as fn(module) on every module of the tree, children before their parent
+         ):
+    "Call `fn` on every sub-module (recursively) and then on this module; returns self."
+    for m in self.children(): m.apply(fn)
+    fn(self)
+    return self
+
+@patch
+def requires_grad_(self:Module, requires_grad:bool=True, # False freezes every parameter
+                  ):
+    "Set `requires_grad` on every parameter of the tree; returns self."
+    for p in self.parameters(): p.requires_grad = bool(requires_grad)
+    return self
+
+# %% ../../../nbs/06_tensor_nn.ipynb #a443575c
+@patch
+def register_buffer(self:Module, name:str, # attribute name, without dots
+                    tensor:Tensor|None, # the buffer's value: a Tensor, or None for an empty slot
+                    persistent:bool=True, # saved by state_dict and expected by load_state_dict?
+                   ):
+    "Store `tensor` as attribute `name`, a buffer: saved in state dicts (if `persistent`) but not a parameter."
+    if not isinstance(name, str) or not name.isidentifier():
+        raise KeyError(f'register_buffer: the name must be a valid attribute name without dots, got {name!r}')
+    if tensor is not None and not isinstance(tensor, Tensor):
+        raise TypeError(f'register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}')
+    bufs = vars(self).setdefault('_buffers', {})
+    if name in vars(self) and name not in bufs: raise KeyError(f'register_buffer: attribute {name!r} already exists and is not a buffer')
+    bufs[name] = 'buffer' if persistent else 'temp'
+    setattr(self, name, tensor)
+
+@patch
+def named_buffers(self:Module):
+    "List of `(dotted name, Tensor)` for every buffer of the tree (persistent or not), each once."
+    return _unique(self, ('buffer', 'temp'))
+
+@patch
+def buffers(self:Module):
+    "List of every buffer Tensor of the tree, each once."
+    return [b for _, b in self.named_buffers()]
+
 # %% ../../../nbs/06_tensor_nn.ipynb #257879e5
 @patch
 def state_dict(self:Module):
-    "Dict of dotted parameter name -> a numpy copy of its values, in registration order."
-    return {name: p.data.copy() for name, p in self.named_parameters()}
+    "Dict of dotted name -> a numpy copy of the values, for every parameter and persistent buffer, in registration order."
+    return {name: p.data.copy() for name, p in _unique(self, ('param', 'buffer'))}
 
 # %% ../../../nbs/06_tensor_nn.ipynb #908fee41
 @patch
 def load_state_dict(self:Module, sd:dict, # dotted parameter name -> array of that parameter's shape
                    ):
-    "Copy the values of `sd` into this module's parameters after checking every name and shape; returns self."
-    params = dict(self.named_parameters())
+    "Copy the values of `sd` into this module's parameters and persistent buffers after checking every name and shape; returns self."
+    params = dict(_unique(self, ('param', 'buffer')))
     missing, unexpected = [k for k in params if k not in sd], [k for k in sd if k not in params]
     if missing or unexpected:
         raise KeyError(f'state dict does not fit {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}')
