@@ -199,7 +199,7 @@ def load(self:Module, path, # an `.npz` file written by `save` (or by `np.savez`
 
 # %% ../../../nbs/06_tensor_nn.ipynb #f9cb475a
 class Linear(Module):
-    "Fully connected layer `x @ weight + bias`, weight of shape (in, out), initialised like PyTorch's `nn.Linear`."
+    "Fully connected layer `x @ weight.T + bias`, weight of shape (out, in) as in PyTorch, initialised like its `nn.Linear`."
     def __init__(self, in_features:int, # length of each input row
                  out_features:int, # length of each output row
                  bias:bool=True, # add a learnable bias?
@@ -210,16 +210,16 @@ class Linear(Module):
                 raise ValueError(f'Linear: {name} must be a positive integer, got {n!r}')
         rng, bound = np.random.default_rng(seed), 1 / np.sqrt(in_features)  # Kaiming-uniform, a=sqrt(5)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)).astype(np.float32), requires_grad=True)
+        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(np.float32), requires_grad=True)
         self.bias = Tensor(rng.uniform(-bound, bound, out_features).astype(np.float32), requires_grad=True) if bias else None
 
 # %% ../../../nbs/06_tensor_nn.ipynb #a1b2c3d4
 def _linear_grad(g, out, need, x, W, b=None):
-    "dx = g W^T, dW = x^T g, db = g summed over rows: on arrays, or on Tensors under create_graph."
+    "dx = g W, dW = g^T x, db = g summed over rows (W is (out, in)): on arrays, or on Tensors under create_graph."
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
     g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-    gx = g @ W.swapaxes(-1, -2) if need[0] else None  # (..., out) @ (out, in) keeps x's shape
-    gW = x2.swapaxes(-1, -2) @ g2 if need[1] else None
+    gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
+    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
     if b is None: return gx, gW
     return gx, gW, (g2.sum(axis=0) if need[2] else None)
 
@@ -229,11 +229,11 @@ def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
 @patch
 def forward(self:Linear, x, # Tensor (or array) of shape (..., in_features)
            ):
-    "`x @ weight + bias` for a batch of rows, as one graph node."
+    "`x @ weight.T + bias` for a batch of rows, as one graph node."
     x, W, b = _tensor(x), self.weight, self.bias
     if x.ndim == 0 or x.shape[-1] != self.in_features:
         raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {x.shape}')
-    out = x.data @ W.data
+    out = x.data @ W.data.T  # a transposed view: BLAS reads it in place, nothing is copied
     if b is None: return from_op(out, 'linear', (x, W), _linear_grad)
     out += b.data  # in place: the product is a fresh array, so no second one is needed
     return from_op(out, 'linear', (x, W, b), _linear_grad)
@@ -270,20 +270,33 @@ class Sequential(Module):
         for m in self._layers(): x = m(x)
         return x
 
+# %% ../../../nbs/06_tensor_nn.ipynb #ee7be6f2
+def _check_reduction(fn:str, reduction):
+    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
+    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
+    "The elementwise `loss` averaged, summed or returned as it is."
+    _check_reduction(fn, reduction)
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
 # %% ../../../nbs/06_tensor_nn.ipynb #37a9856f
 def _class_targets(targets, # class indices: list, ndarray or Tensor, one per row
                    n:int, # number of rows of logits
                    c:int, # number of classes
+                   ignore_index=None, # a target value allowed outside [0, c): "no class here"
+                   fn:str='cross_entropy', # the loss, named in error messages
                   ) -> np.ndarray:
-    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c)."
+    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if t.shape != (n,): raise ValueError(f'cross_entropy: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
+    if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
     if t.dtype.kind == 'f':
         bad = ~np.isfinite(t) | (t != np.floor(t))
-        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'cross_entropy: targets must be integer class indices; target {i} is {t[i].item()!r}')
-    elif t.dtype.kind not in 'iu': raise ValueError(f'cross_entropy: targets must be integer class indices, got dtype {t.dtype}')
+        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
+    elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
     out = (t < 0) | (t >= c)
-    if out.any(): i = int(np.argmax(out)); raise IndexError(f'cross_entropy: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
+    if ignore_index is not None: out &= t != ignore_index
+    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
     return t.astype(np.int64, copy=False)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ce0f0002
@@ -298,25 +311,34 @@ def _cross_entropy_grad(g, out, need, z, t, m, lse):
     return (p,)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ff879ec8
-def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example
+def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example (or (N, C, d1, ...): see below)
                   targets, # N integer class indices in [0, C): list, ndarray or Tensor
+                  weight=None, # optional (C,) weight of each class
+                  ignore_index:int=-100, # targets equal to this add nothing and do not count in the mean
+                  reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per example)
+                  label_smoothing:float=0.0, # eps in [0, 1]: the target becomes (1 - eps) * onehot + eps / C
                  ) -> Tensor:
     "Mean over the batch of -log softmax(logits)[i, targets[i]]: one graph node, computed stably via log-sum-exp."
     logits = _tensor(logits)
+    _check_reduction('cross_entropy', reduction)
+    if logits.ndim > 2: return _per_position(cross_entropy, logits, targets, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
     if logits.ndim != 2 or 0 in logits.shape:
         raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
     n, c = logits.shape
-    t = _class_targets(targets, n, c)
+    t = _class_targets(targets, n, c, ignore_index)
     z = logits.data
     m = z.max(axis=1, keepdims=True)
     zs = z - m  # every exponent <= 0: exp cannot overflow
     lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
+    if weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
+        return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing)
     loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
     return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #715c4f7f
 def mse_loss(pred:Tensor, # predictions
              target, # Tensor or array of the same shape (a Tensor that requires grad gets a gradient too)
+             reduction:str='mean', # 'mean', 'sum' or 'none' (the squared errors, elementwise)
             ) -> Tensor:
     "Mean over all elements of (pred - target)**2."
     pred = _tensor(pred)
@@ -324,11 +346,12 @@ def mse_loss(pred:Tensor, # predictions
     if pred.shape != target.shape:
         raise ValueError(f'mse_loss: pred has shape {pred.shape} but target has shape {target.shape}; they must be equal')
     d = pred - target
-    return (d * d).mean()
+    return _reduce(d * d, reduction, 'mse_loss')
 
 # %% ../../../nbs/06_tensor_nn.ipynb #0b58928a
 def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any shape
                                      targets, # probabilities of class 1 in [0, 1], same shape (constants: no gradient)
+                                     reduction:str='mean', # 'mean', 'sum' or 'none' (elementwise losses)
                                     ) -> Tensor:
     "Mean of max(x, 0) - x*y + log(1 + exp(-|x|)): sigmoid and binary cross-entropy in one stable step."
     x = _tensor(logits)
@@ -337,4 +360,41 @@ def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any sh
         raise ValueError(f'binary_cross_entropy_with_logits: logits have shape {x.shape} but targets have shape {y.shape}')
     if not ((y >= 0) & (y <= 1)).all(): raise ValueError(f'binary_cross_entropy_with_logits: targets must lie in [0, 1], found {y[~((y >= 0) & (y <= 1))][0].item()!r}')
     s = np.where(x.data > 0, 1, -1).astype(x.dtype)  # sign, taken on the same side as relu's kink
-    return (x.relu() - x * y + (1 + (-(x * s)).exp()).log()).mean()
+    return _reduce(x.relu() - x * y + (1 + (-(x * s)).exp()).log(), reduction, 'binary_cross_entropy_with_logits')
+
+# %% ../../../nbs/06_tensor_nn.ipynb #92c0ef82
+def _cross_entropy_options_grad(g, out, need, z, a, s, m, lse, scale):
+    "(s p - a) * g * scale, with p = softmax(z): on arrays, or on Tensors under create_graph."
+    if g.ndim: g = g.reshape(-1, 1)  # reduction='none': one incoming gradient per row
+    if isinstance(z, Tensor): return ((z.softmax(axis=1) * s - a) * (g * scale),)
+    return ((np.exp(z - m - lse) * s - a) * (g * scale),)
+
+def _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing):
+    "cross_entropy with class weights, ignored targets, label smoothing or another reduction, as one node."
+    n, c = zs.shape
+    w = np.ones(c, zs.dtype) if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=zs.dtype)
+    if w.shape != (c,): raise ValueError(f'cross_entropy: weight must have shape ({c},), one per class, got {w.shape}')
+    if not 0 <= label_smoothing <= 1: raise ValueError(f'cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing!r}')
+    keep = t != ignore_index
+    tk = np.where(keep, t, 0)  # any class will do for an ignored row: its weights are zeroed below
+    a = np.full((n, c), label_smoothing / c, zs.dtype)
+    a[np.arange(n), tk] += 1 - label_smoothing
+    a *= w; a[~keep] = 0  # a_ic = w_c ((1 - eps)[c = y_i] + eps / C)
+    s = a.sum(axis=1, keepdims=True)
+    per = s[:, 0] * lse[:, 0] - (a * zs).sum(axis=1)
+    if reduction == 'none': loss, scale = per, 1.0
+    elif reduction == 'sum': loss, scale = per.sum(), 1.0
+    else:
+        denom = float((w[tk] * keep).sum())
+        loss, scale = (per.sum() / denom, 1 / denom) if denom else (np.array(np.nan, zs.dtype), np.nan)
+    return from_op(np.asarray(loss, zs.dtype), 'cross_entropy', (logits,), _cross_entropy_options_grad, a=a, s=s, m=m, lse=lse, scale=scale)
+
+# %% ../../../nbs/06_tensor_nn.ipynb #f65502d0
+def _per_position(loss_fn, scores, targets, reduction, **kwargs):
+    "`loss_fn` applied to (N, C, d1, ...) `scores` and (N, d1, ...) `targets`: the C scores of each position as one row."
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    shape = scores.shape[:1] + scores.shape[2:]
+    if t.shape != shape: raise ValueError(f'{loss_fn.__name__}: input of shape {scores.shape} needs targets of shape {shape}, got {t.shape}')
+    rows = scores.transpose(0, *range(2, scores.ndim), 1).reshape(-1, scores.shape[1])
+    loss = loss_fn(rows, t.reshape(-1), reduction=reduction, **kwargs)
+    return loss.reshape(shape) if reduction == 'none' else loss
