@@ -336,3 +336,6 @@ def load_state_dict(self:Optimizer, sd:dict, # from `state_dict()`: {'state': {i
     self.state = {params[k]: {n: (np.array(v, dtype=params[k].dtype) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
                   for k, s in sd['state'].items()}
     return self
+
+# %% ../../../nbs/15_schedules.ipynb #92b0edad
+from . import lr_scheduler  # optim.lr_scheduler.StepLR, as in torch
