@@ -68,19 +68,22 @@ class Tensor:
 
 # %% ../../nbs/05_tensor_engine.ipynb #da4da79c
 def _set_data(self, value):
-    value = value if type(value) is np.ndarray else _as_array(value)
-    reshaped, self._data = value.shape != self._data.shape, value
-    self._bump()
-    if reshaped: self._reshaped = self._bumped  # even rules that read only shapes see this edit
+    global _clock
+    if value is not self._data:  # `t.data -= d` assigns the same array back: nothing to convert
+        if type(value) is not np.ndarray: value = _as_array(value)
+        if value.shape != self._data.shape: self._reshaped = _clock + 1  # seen even by rules that read only shapes
+        self._data = value
+    _clock += 1
+    self._bumped, self._v = _clock, getattr(self, '_v', 0) + 1
 Tensor.data = property(operator.attrgetter('_data'), _set_data, doc="The numpy array; assigning it counts as an in-place edit.")
 @patch(as_prop=True)
-def shape(self:Tensor): "Shape of the data." ; return self.data.shape
+def shape(self:Tensor): "Shape of the data." ; return self._data.shape
 @patch(as_prop=True)
-def ndim(self:Tensor): "Number of axes." ; return self.data.ndim
+def ndim(self:Tensor): "Number of axes." ; return self._data.ndim
 @patch(as_prop=True)
-def dtype(self:Tensor): "numpy dtype of the data." ; return self.data.dtype
+def dtype(self:Tensor): "numpy dtype of the data." ; return self._data.dtype
 @patch(as_prop=True)
-def size(self:Tensor): "Number of elements." ; return self.data.size
+def size(self:Tensor): "Number of elements." ; return self._data.size
 @patch(as_prop=True)
 def grad(self:Tensor): "Accumulated gradient (same shape as data), or None." ; return self._grad
 @patch(set_prop=True)
@@ -119,9 +122,7 @@ _READS = {}  # rule -> whose data it reads: 'in', 'out', 'in out' or '' (filled 
 @patch
 def _bump(self:Tensor):
     "Record an in-place edit of `data` (assigning `t.data` calls it): backward through an op that saved it then fails."
-    global _clock
-    _clock += 1
-    self._bumped, self._v = _clock, self._version + 1
+    _set_data(self, self._data)
 
 @patch(as_prop=True)
 def _version(self:Tensor): "How many in-place edits of `data` were recorded." ; return getattr(self, '_v', 0)
@@ -362,10 +363,10 @@ def _accumulate(self:Tensor, g):
         return
     g = np.asarray(g)
     if self._grad is None:
-        fresh = g.dtype != self.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
-        self._grad, self._owns_grad = (g.astype(self.dtype), True) if fresh else (g, False)
+        fresh = g.dtype != self._data.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
+        self._grad, self._owns_grad = (g.astype(self._data.dtype), True) if fresh else (g, False)
     elif self._owns_grad: self._grad += g
-    else: self._grad, self._owns_grad = np.asarray(self._grad + g, self.dtype), True  # 0-d sums are numpy scalars
+    else: self._grad, self._owns_grad = np.asarray(self._grad + g, self._data.dtype), True  # 0-d sums are numpy scalars
 
 # %% ../../nbs/05_tensor_engine.ipynb #e0a1c003
 def _owner(a):
@@ -376,13 +377,12 @@ def _owner(a):
 
 def _unshared(found, seed):
     "`found` with a copy of every gradient that shares memory with the seed or with a gradient listed before it."
-    seen, out = {id(_owner(seed))}, []
-    for node, g in found:
+    seen = {id(_owner(seed))}
+    for i, (node, g) in enumerate(found):
         k = id(_owner(g))
-        if k in seen: g = g + 0 if isinstance(g, Tensor) else np.array(g)  # + 0: a copy that stays in the graph
+        if k in seen: found[i] = node, (g + 0 if isinstance(g, Tensor) else np.array(g))  # + 0: a copy in the graph
         else: seen.add(k)
-        out.append((node, g))
-    return out
+    return found
 
 # %% ../../nbs/05_tensor_engine.ipynb #e9b551e9
 @patch
