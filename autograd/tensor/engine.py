@@ -30,6 +30,8 @@ def unbroadcast(grad, # gradient with the broadcast (output) shape: an ndarray o
     "Sum `grad` over the axes broadcasting added (rule 1) or stretched (rule 2), giving it `shape`."
     if grad.shape == shape: return grad
     lead = grad.ndim - len(shape)
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[lead:])):  # never reshape a wrong shape
+        raise ValueError(f"unbroadcast: shape {tuple(shape)} does not broadcast to the gradient's shape {grad.shape}")
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
@@ -296,10 +298,10 @@ def _fit(gp, p, op, parents):
         raise TypeError(f"backward of '{op}': its rule returned a {type(gp).__name__} for input {i}; expected an array")
     shape = p._data.shape
     if gp.shape == shape: return gp
-    if len(gp.shape) < len(shape) or any(s not in (1, n) for s, n in zip(reversed(shape), reversed(gp.shape))):
+    try: return unbroadcast(gp, shape)
+    except ValueError:
         raise RuntimeError(f"backward of '{op}': the gradient for input {i} has shape {gp.shape}, "
-                           f"but the input has shape {shape}, which does not broadcast to it")
-    return unbroadcast(gp, shape)
+                           f"but the input has shape {shape}, which does not broadcast to it") from None
 
 def _above(order, targets):
     "Ids of the nodes of `order` (operands first) that have a node of `targets` below them."
@@ -632,6 +634,7 @@ def _getitem_grad(g, out, need, x, idx): return (_index_add(g, idx, x.shape),)
 def _index(idx):
     "Tensors used inside an index are replaced by their data, which must be integers or booleans (as in PyTorch)."
     if isinstance(idx, tuple): return tuple(map(_index, idx))
+    if isinstance(idx, list): return [_index(i) for i in idx]  # a list is one array index, as numpy reads it
     if not isinstance(idx, Tensor): return idx
     if idx.dtype.kind not in 'biu': raise IndexError(f"tensors used as indices must be integer or boolean, not {idx.dtype}")
     return idx._data
