@@ -283,7 +283,7 @@ def _freed(*args, **kwargs):
 def _one_per_input(pgrads, op, parents):
     "The rule's result as a tuple with one gradient per input; TypeError or RuntimeError naming `op` otherwise."
     if not isinstance(pgrads, (tuple, list)):
-        raise TypeError(f"backward of '{op}': its rule returned a {type(pgrads).__name__}; "
+        raise TypeError(f"backward of '{op}': its rule returned a value of type {type(pgrads).__name__}; "
                         "it must return a tuple with one gradient (or None) per input")
     if len(pgrads) != len(parents):
         raise RuntimeError(f"backward of '{op}': its rule returned {len(pgrads)} gradients for {len(parents)} inputs")
@@ -295,7 +295,7 @@ def _fit(gp, p, op, parents):
     if gp is None: raise TypeError(f"backward of '{op}': its rule returned None for input {i}, which requires grad")
     if isinstance(gp, np.generic): gp = np.asarray(gp)  # numpy returns scalars for 0-d results
     elif not isinstance(gp, (np.ndarray, Tensor)):
-        raise TypeError(f"backward of '{op}': its rule returned a {type(gp).__name__} for input {i}; expected an array")
+        raise TypeError(f"backward of '{op}': its rule returned a value of type {type(gp).__name__} for input {i}; expected an array")
     shape = p._data.shape
     if gp.shape == shape: return gp
     try: return unbroadcast(gp, shape)
