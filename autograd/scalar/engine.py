@@ -129,7 +129,7 @@ def __pow__(self:Value, other): # the exponent: a number, or a Value when the ba
     out = _power(a, b)
     da = 0.0 if b == 0 else math.inf if a == 0 and b < 1 else b * _power(a, b - 1)
     if not isinstance(other, Value): return Value(out, '', (self,), (da,), '**')
-    if a < 0 or a == 0 and b == 0:
+    if a < 0:  # at a == 0 (b >= 0 here) the derivative in b is taken as 0, as in PyTorch
         raise ValueError(f"a Value exponent needs a positive base (d(a**b)/db = a**b * ln(a)), got {self!r}")
     return Value(out, '', (self, other), (da, out * math.log(a) if a > 0 else 0.0), '**')
 
@@ -170,9 +170,9 @@ def sigmoid(self:Value):
 # %% ../../nbs/01_scalar_engine.ipynb #2ba819d0
 @patch
 def relu(self:Value):
-    "`max(self, 0)`, with local derivative 1 where `self > 0` and 0 elsewhere."
-    pos = self.data > 0
-    return Value(self.data if pos else 0.0, '', (self,), (1.0 if pos else 0.0,), 'relu')
+    "`max(self, 0)`, with local derivative 1 where `self > 0` (or NaN, as in PyTorch) and 0 elsewhere."
+    keep = not self.data <= 0  # True for x > 0 and for NaN
+    return Value(self.data if keep else 0.0, '', (self,), (1.0 if keep else 0.0,), 'relu')
 
 # %% ../../nbs/01_scalar_engine.ipynb #538f3b30
 def scalar_gradcheck(f,          # function of len(xs) Values returning a Value
