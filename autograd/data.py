@@ -274,16 +274,17 @@ def _as_float(x:np.ndarray) -> np.ndarray:
 
 # %% ../nbs/08_data.ipynb #00400469
 def _read_cached_mnist() -> tuple:
-    "The four arrays from the download cache, downloading missing files and fetching a damaged one again."
+    "The four arrays from the download cache, downloading missing files and fetching damaged ones again."
     folder = download_mnist()
-    try: return _read_mnist(folder)
-    except CorruptFileError as e:
-        warnings.warn(f'{e}: this file of the download cache is damaged; removing it and downloading it again', stacklevel=3)
-        Path(e.path).unlink(missing_ok=True)
-        try: download_mnist()
-        except (OSError, ValueError) as e2:
-            raise type(e2)(f'{e}\nThe damaged file was removed from the cache, and downloading it again failed: {e2}') from e2
-        return _read_mnist(folder)
+    for _ in MNIST_FILES:  # each damaged file is fetched again once
+        try: return _read_mnist(folder)
+        except CorruptFileError as e:
+            warnings.warn(f'{e}: this file of the download cache is damaged; removing it and downloading it again', stacklevel=3)
+            Path(e.path).unlink(missing_ok=True)
+            try: download_mnist()
+            except (OSError, ValueError) as e2:
+                raise type(e2)(f'{e}\nThe damaged file was removed from the cache, and downloading it again failed: {e2}') from e2
+    return _read_mnist(folder)
 
 # %% ../nbs/08_data.ipynb #ab0b7040
 def load_mnist(subset:bool=True, # the 20,000-image subset shipped in the package; False for the full 70,000
