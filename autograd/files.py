@@ -29,6 +29,8 @@ def _target(path:Path):
     if st.st_nlink > 1:
         raise OSError(errno.EMLINK, f'this file has {st.st_nlink} hard links; replacing it would split them, so that the other '
                       'names keep the old contents: write to it with open(), or remove the other links first', str(path))
+    if not os.access(real, os.W_OK):  # a rename could replace it anyway; open() would refuse, and so do we
+        raise PermissionError(errno.EACCES, 'this file is read-only: make it writable first if it is meant to be replaced', str(path))
     return real, st
 
 _TMP = r'\.{}\.[0-9a-f]{{12}}\.tmp'  # the temporary names of one target: .NAME.<12 hex digits>.tmp
