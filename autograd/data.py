@@ -188,7 +188,7 @@ def _download_error(name, dest, failures):
     return kind(f'could not download {name}; tried:{tried}\nTo work offline, copy the four MNIST .gz files '
                 f'into a folder and call load_mnist(subset=False, path=folder), or put them in {dest}')
 
-# %% ../nbs/08_data.ipynb #34a722e3
+# %% ../nbs/08_data.ipynb #ece3e14d
 class _Deadline:
     "A timer that shuts down the sockets of one download when `seconds` have passed."
     def __init__(self, seconds): self.seconds, self.socks, self.expired = seconds, [], False
@@ -203,6 +203,7 @@ class _Deadline:
     def __enter__(self): self.timer = threading.Timer(self.seconds, self.expire); self.timer.daemon = True; self.timer.start(); return self
     def __exit__(self, *exc): self.timer.cancel()
 
+# %% ../nbs/08_data.ipynb #6bf0ba94
 def _opener(watch:_Deadline):
     "A urllib opener whose HTTP and HTTPS connections register their sockets with `watch`."
     class HTTP(http.client.HTTPConnection):
@@ -215,6 +216,7 @@ def _opener(watch:_Deadline):
         def https_open(self, req): return self.do_open(HTTPS, req, context=self._context)
     return urllib.request.build_opener(H, HS)
 
+# %% ../nbs/08_data.ipynb #60b1678f
 def _download(url, f, cap:int, timeout:float, deadline:float) -> str:
     "Stream `url` into the open file `f`: at most `cap` bytes, within `deadline` seconds in all; return their md5."
     md5, n = hashlib.md5(usedforsecurity=False), 0
@@ -234,6 +236,7 @@ def _download(url, f, cap:int, timeout:float, deadline:float) -> str:
         if watch.expired: raise TimeoutError(f'no complete download within the deadline of {deadline:g} s ({n:,} bytes received)')
     return md5.hexdigest()
 
+# %% ../nbs/08_data.ipynb #34a722e3
 def _fetch(name, dest, mirrors, timeout, deadline):
     "Download the MNIST file `name` into the folder `dest` from the first of `mirrors` that serves correct bytes."
     failures, cap = [], _max_size(name)
@@ -269,19 +272,21 @@ def _as_float(x:np.ndarray) -> np.ndarray:
     out /= 255
     return out
 
-# %% ../nbs/08_data.ipynb #ab0b7040
+# %% ../nbs/08_data.ipynb #00400469
 def _read_cached_mnist() -> tuple:
-    "The four arrays from the download cache, downloading missing files and fetching a damaged one again."
+    "The four arrays from the download cache, downloading missing files and fetching damaged ones again."
     folder = download_mnist()
-    try: return _read_mnist(folder)
-    except CorruptFileError as e:
-        warnings.warn(f'{e}: this file of the download cache is damaged; removing it and downloading it again', stacklevel=3)
-        Path(e.path).unlink(missing_ok=True)
-        try: download_mnist()
-        except (OSError, ValueError) as e2:
-            raise type(e2)(f'{e}\nThe damaged file was removed from the cache, and downloading it again failed: {e2}') from e2
-        return _read_mnist(folder)
+    for _ in MNIST_FILES:  # each damaged file is fetched again once
+        try: return _read_mnist(folder)
+        except CorruptFileError as e:
+            warnings.warn(f'{e}: this file of the download cache is damaged; removing it and downloading it again', stacklevel=3)
+            Path(e.path).unlink(missing_ok=True)
+            try: download_mnist()
+            except (OSError, ValueError) as e2:
+                raise type(e2)(f'{e}\nThe damaged file was removed from the cache, and downloading it again failed: {e2}') from e2
+    return _read_mnist(folder)
 
+# %% ../nbs/08_data.ipynb #ab0b7040
 def load_mnist(subset:bool=True, # the 20,000-image subset shipped in the package; False for the full 70,000
                path=None, # subset=False only: a folder of the four .gz files (None: the cache, downloading if needed)
               ) -> tuple:

@@ -29,26 +29,30 @@ def _target(path:Path):
     if st.st_nlink > 1:
         raise OSError(errno.EMLINK, f'this file has {st.st_nlink} hard links; replacing it would split them, so that the other '
                       'names keep the old contents: write to it with open(), or remove the other links first', str(path))
+    if not os.access(real, os.W_OK):  # a rename could replace it anyway; open() would refuse, and so do we
+        raise PermissionError(errno.EACCES, 'this file is read-only: make it writable first if it is meant to be replaced', str(path))
     return real, st
 
 _TMP = r'\.{}\.[0-9a-f]{{12}}\.tmp'  # the temporary names of one target: .NAME.<12 hex digits>.tmp
 
-def _lock(fd) -> bool:
-    "Take the exclusive advisory lock of the open file `fd` without waiting; False if another open file holds it."
-    if fcntl is None: return True
+def _lock(fd):
+    "Take the exclusive lock of the open file `fd` without waiting: True, False if another holds it, None if locks are unsupported."
+    if fcntl is None: return None
     try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
-    except OSError: return False
+    except BlockingIOError: return False
+    except OSError: return None  # some network filesystems have no locks: then we cannot tell a stale file from a live one
 
 def _sweep(real:Path):
     "Remove the temporary files of earlier writes to `real` whose writer has died (a live writer holds its file's lock)."
-    if fcntl is None: return
     pattern = re.compile(_TMP.format(re.escape(real.name)))
-    for entry in os.scandir(real.parent):
+    try: entries = list(os.scandir(real.parent))
+    except OSError: return  # a folder we may write to but not list: nothing to sweep
+    for entry in entries:
         if not pattern.fullmatch(entry.name) or not entry.is_file(follow_symlinks=False): continue
         try: fd = os.open(entry.path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
         except OSError: continue
         try:
-            if _lock(fd): Path(entry.path).unlink(missing_ok=True)
+            if _lock(fd) is True: Path(entry.path).unlink(missing_ok=True)  # nobody holds it: its writer is gone
         finally: os.close(fd)
 
 def _create_temp(real:Path, path:Path):
@@ -59,7 +63,7 @@ def _create_temp(real:Path, path:Path):
         except FileExistsError: continue
         except OSError as e:  # name the file the caller asked for and the folder, not our temporary name
             raise type(e)(e.errno, f'cannot write {path.name!r}: creating a file in its folder failed ({e.strerror})', str(real.parent)) from None
-        try: same = _lock(fd) and os.stat(tmp).st_ino == os.fstat(fd).st_ino  # a sweep may have taken it in between
+        try: same = _lock(fd) is not False and os.stat(tmp).st_ino == os.fstat(fd).st_ino  # a sweep may have taken it in between
         except FileNotFoundError: same = False
         if same: return fd, tmp
         os.close(fd)
