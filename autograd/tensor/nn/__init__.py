@@ -188,7 +188,7 @@ def load_state_dict(self:Module, sd:dict, # dotted parameter name -> array of th
     if missing or unexpected:
         raise KeyError(f'state dict does not fit {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}')
     arrays = {k: _state_array(k, sd[k], p) for k, p in params.items()}  # every check and conversion first...
-    for k, p in params.items(): p.data[...] = arrays[k]  # ...then copies that cannot fail
+    for k, p in params.items(): p.data[...] = arrays[k]; p._bump()  # ...then copies that cannot fail (and count as edits)
     return self
 
 # %% ../../../nbs/06_tensor_nn.ipynb #7ed246b4
