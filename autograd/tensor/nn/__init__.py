@@ -461,6 +461,7 @@ class Identity(Module):
 
 # %% ../../../nbs/14_functional.ipynb #d3e79ffb
 def _check_module(m, where):
+    "`m` itself if it is a Module; otherwise a TypeError naming `where` and what `m` is."
     if not isinstance(m, Module): raise TypeError(f'{where}: expected a Module, got {type(m).__name__}')
     return m
 

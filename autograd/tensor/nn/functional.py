@@ -12,8 +12,8 @@ from ..engine import Tensor, from_op
 from . import cross_entropy, mse_loss, binary_cross_entropy_with_logits
 
 # %% ../../../nbs/14_functional.ipynb #d851e538
-from ..engine import _index_add
-from . import _tensor, _reduce, _check_reduction, _class_targets, _per_position, _linear
+from autograd.tensor.engine import _index_add
+from autograd.tensor.nn import _tensor, _reduce, _check_reduction, _class_targets, _per_position, _linear
 
 # %% ../../../nbs/14_functional.ipynb #7cab9cf5
 def nll_loss(input:Tensor, # (N, C) log-probabilities, or (N, C, d1, ...) with one distribution per position
