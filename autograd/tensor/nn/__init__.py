@@ -40,18 +40,23 @@ def __repr__(self:Module):
 
 # %% ../../../nbs/06_tensor_nn.ipynb #b0ba33f1
 def _named_tensors(m, prefix=''):
-    "Every (dotted name, Tensor) under module `m`, depth-first in attribute order, repeats included."
+    "Every (dotted name, Tensor, kind) under module `m`, depth-first in attribute order, repeats included; kind is 'param' or a buffer's kind."
+    kinds = vars(m).get('_buffers', {})  # buffer name -> 'buffer' (saved) or 'temp' (not saved): see register_buffer
     for name, x in _members(m):
         if isinstance(x, Module): yield from _named_tensors(x, f'{prefix}{name}.')
-        else: yield prefix + name, x
+        else: yield prefix + name, x, kinds.get(name, 'param')
+
+def _unique(m, kinds):
+    "`(name, Tensor)` under `m` whose kind is in `kinds`, each Tensor once (at its first name)."
+    out, seen = [], set()
+    for name, t, kind in _named_tensors(m):
+        if kind in kinds and id(t) not in seen: seen.add(id(t)); out.append((name, t))
+    return out
 
 @patch
 def named_parameters(self:Module):
     "List of `(dotted name, Tensor)` for every parameter, each once, in registration order."
-    out, seen = [], set()
-    for name, p in _named_tensors(self):
-        if id(p) not in seen: seen.add(id(p)); out.append((name, p))
-    return out
+    return _unique(self, ('param',))
 
 # %% ../../../nbs/06_tensor_nn.ipynb #631e4e50
 @patch
@@ -67,15 +72,21 @@ def zero_grad(self:Module):
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ca9732e1
 @patch
+def named_modules(self:Module, prefix:str='', # put in front of every name ('' names the root itself)
+                 ):
+    "List of `(dotted name, module)` for this module and every module under it, each once, depth-first in attribute order."
+    out, seen, stack = [], set(), [(prefix, self)]
+    while stack:  # a stack, not recursion: the order is the same, and no depth limit
+        name, m = stack.pop()
+        if id(m) in seen: continue
+        seen.add(id(m)); out.append((name, m))
+        stack.extend(reversed([(f'{name}.{n}' if name else n, x) for n, x in _members(m) if isinstance(x, Module)]))
+    return out
+
+@patch
 def modules(self:Module):
     "This module and every module under it, each once, depth-first in attribute order."
-    out, seen, stack = [], set(), [self]
-    while stack:  # a stack, not recursion: the order is the same, and no depth limit
-        m = stack.pop()
-        if id(m) in seen: continue
-        seen.add(id(m)); out.append(m)
-        stack.extend(reversed([x for _, x in _members(m) if isinstance(x, Module)]))
-    return out
+    return [m for _, m in self.named_modules()]
 
 # %% ../../../nbs/06_tensor_nn.ipynb #9f827cec
 @patch
@@ -90,18 +101,73 @@ def eval(self:Module):
     "Switch the whole tree to evaluation behaviour, `train(False)`; returns self."
     return self.train(False)
 
+# %% ../../../nbs/06_tensor_nn.ipynb #eb4f5359
+@patch
+def named_children(self:Module):
+    "List of `(attribute name, module)` for the modules directly under this one, each once."
+    out, seen = [], set()
+    for n, m in _members(self):
+        if isinstance(m, Module) and id(m) not in seen: seen.add(id(m)); out.append((n, m))
+    return out
+
+@patch
+def children(self:Module):
+    "The modules directly under this one, each once, in attribute order."
+    return [m for _, m in self.named_children()]
+
+@patch
+def apply(self:Module, fn, # called as fn(module) on every module of the tree, children before their parent
+         ):
+    "Call `fn` on every sub-module (recursively) and then on this module; returns self."
+    for m in self.children(): m.apply(fn)
+    fn(self)
+    return self
+
+@patch
+def requires_grad_(self:Module, requires_grad:bool=True, # False freezes every parameter
+                  ):
+    "Set `requires_grad` on every parameter of the tree; returns self."
+    for p in self.parameters(): p.requires_grad = bool(requires_grad)
+    return self
+
+# %% ../../../nbs/06_tensor_nn.ipynb #a443575c
+@patch
+def register_buffer(self:Module, name:str, # attribute name, without dots
+                    tensor:Tensor|None, # the buffer's value: a Tensor, or None for an empty slot
+                    persistent:bool=True, # saved by state_dict and expected by load_state_dict?
+                   ):
+    "Store `tensor` as attribute `name`, a buffer: saved in state dicts (if `persistent`) but not a parameter."
+    if not isinstance(name, str) or not name.isidentifier():
+        raise KeyError(f'register_buffer: the name must be a valid attribute name without dots, got {name!r}')
+    if tensor is not None and not isinstance(tensor, Tensor):
+        raise TypeError(f'register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}')
+    bufs = vars(self).setdefault('_buffers', {})
+    if name in vars(self) and name not in bufs: raise KeyError(f'register_buffer: attribute {name!r} already exists and is not a buffer')
+    bufs[name] = 'buffer' if persistent else 'temp'
+    setattr(self, name, tensor)
+
+@patch
+def named_buffers(self:Module):
+    "List of `(dotted name, Tensor)` for every buffer of the tree (persistent or not), each once."
+    return _unique(self, ('buffer', 'temp'))
+
+@patch
+def buffers(self:Module):
+    "List of every buffer Tensor of the tree, each once."
+    return [b for _, b in self.named_buffers()]
+
 # %% ../../../nbs/06_tensor_nn.ipynb #257879e5
 @patch
 def state_dict(self:Module):
-    "Dict of dotted parameter name -> a numpy copy of its values, in registration order."
-    return {name: p.data.copy() for name, p in self.named_parameters()}
+    "Dict of dotted name -> a numpy copy of the values, for every parameter and persistent buffer, in registration order."
+    return {name: p.data.copy() for name, p in _unique(self, ('param', 'buffer'))}
 
 # %% ../../../nbs/06_tensor_nn.ipynb #908fee41
 @patch
 def load_state_dict(self:Module, sd:dict, # dotted parameter name -> array of that parameter's shape
                    ):
-    "Copy the values of `sd` into this module's parameters after checking every name and shape; returns self."
-    params = dict(self.named_parameters())
+    "Copy the values of `sd` into this module's parameters and persistent buffers after checking every name and shape; returns self."
+    params = dict(_unique(self, ('param', 'buffer')))
     missing, unexpected = [k for k in params if k not in sd], [k for k in sd if k not in params]
     if missing or unexpected:
         raise KeyError(f'state dict does not fit {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}')
@@ -132,7 +198,7 @@ def load(self:Module, path, # an `.npz` file written by `save` (or by `np.savez`
 
 # %% ../../../nbs/06_tensor_nn.ipynb #f9cb475a
 class Linear(Module):
-    "Fully connected layer `x @ weight + bias`, weight of shape (in, out), initialised like PyTorch's `nn.Linear`."
+    "Fully connected layer `x @ weight.T + bias`, weight of shape (out, in) as in PyTorch, initialised like its `nn.Linear`."
     def __init__(self, in_features:int, # length of each input row
                  out_features:int, # length of each output row
                  bias:bool=True, # add a learnable bias?
@@ -143,16 +209,16 @@ class Linear(Module):
                 raise ValueError(f'Linear: {name} must be a positive integer, got {n!r}')
         rng, bound = np.random.default_rng(seed), 1 / np.sqrt(in_features)  # Kaiming-uniform, a=sqrt(5)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Tensor(rng.uniform(-bound, bound, (in_features, out_features)).astype(np.float32), requires_grad=True)
+        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(np.float32), requires_grad=True)
         self.bias = Tensor(rng.uniform(-bound, bound, out_features).astype(np.float32), requires_grad=True) if bias else None
 
 # %% ../../../nbs/06_tensor_nn.ipynb #a1b2c3d4
 def _linear_grad(g, out, need, x, W, b=None):
-    "dx = g W^T, dW = x^T g, db = g summed over rows: on arrays, or on Tensors under create_graph."
+    "dx = g W, dW = g^T x, db = g summed over rows (W is (out, in)): on arrays, or on Tensors under create_graph."
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
     g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-    gx = g @ W.swapaxes(-1, -2) if need[0] else None  # (..., out) @ (out, in) keeps x's shape
-    gW = x2.swapaxes(-1, -2) @ g2 if need[1] else None
+    gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
+    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
     if b is None: return gx, gW
     return gx, gW, (g2.sum(axis=0) if need[2] else None)
 
@@ -162,11 +228,11 @@ def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
 @patch
 def forward(self:Linear, x, # Tensor (or array) of shape (..., in_features)
            ):
-    "`x @ weight + bias` for a batch of rows, as one graph node."
+    "`x @ weight.T + bias` for a batch of rows, as one graph node."
     x, W, b = _tensor(x), self.weight, self.bias
     if x.ndim == 0 or x.shape[-1] != self.in_features:
         raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {x.shape}')
-    out = x.data @ W.data
+    out = x.data @ W.data.T  # a transposed view: BLAS reads it in place, nothing is copied
     if b is None: return from_op(out, 'linear', (x, W), _linear_grad)
     out += b.data  # in place: the product is a fresh array, so no second one is needed
     return from_op(out, 'linear', (x, W, b), _linear_grad)
@@ -203,20 +269,33 @@ class Sequential(Module):
         for m in self._layers(): x = m(x)
         return x
 
+# %% ../../../nbs/06_tensor_nn.ipynb #ee7be6f2
+def _check_reduction(fn:str, reduction):
+    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
+    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
+    "The elementwise `loss` averaged, summed or returned as it is."
+    _check_reduction(fn, reduction)
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
 # %% ../../../nbs/06_tensor_nn.ipynb #37a9856f
 def _class_targets(targets, # class indices: list, ndarray or Tensor, one per row
                    n:int, # number of rows of logits
                    c:int, # number of classes
+                   ignore_index=None, # a target value allowed outside [0, c): "no class here"
+                   fn:str='cross_entropy', # the loss, named in error messages
                   ) -> np.ndarray:
-    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c)."
+    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if t.shape != (n,): raise ValueError(f'cross_entropy: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
+    if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
     if t.dtype.kind == 'f':
         bad = ~np.isfinite(t) | (t != np.floor(t))
-        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'cross_entropy: targets must be integer class indices; target {i} is {t[i].item()!r}')
-    elif t.dtype.kind not in 'iu': raise ValueError(f'cross_entropy: targets must be integer class indices, got dtype {t.dtype}')
+        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
+    elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
     out = (t < 0) | (t >= c)
-    if out.any(): i = int(np.argmax(out)); raise IndexError(f'cross_entropy: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
+    if ignore_index is not None: out &= t != ignore_index
+    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
     return t.astype(np.int64, copy=False)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ce0f0002
@@ -231,25 +310,34 @@ def _cross_entropy_grad(g, out, need, z, t, m, lse):
     return (p,)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ff879ec8
-def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example
+def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example (or (N, C, d1, ...): see below)
                   targets, # N integer class indices in [0, C): list, ndarray or Tensor
+                  weight=None, # optional (C,) weight of each class
+                  ignore_index:int=-100, # targets equal to this add nothing and do not count in the mean
+                  reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per example)
+                  label_smoothing:float=0.0, # eps in [0, 1]: the target becomes (1 - eps) * onehot + eps / C
                  ) -> Tensor:
     "Mean over the batch of -log softmax(logits)[i, targets[i]]: one graph node, computed stably via log-sum-exp."
     logits = _tensor(logits)
+    _check_reduction('cross_entropy', reduction)
+    if logits.ndim > 2: return _per_position(cross_entropy, logits, targets, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
     if logits.ndim != 2 or 0 in logits.shape:
         raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
     n, c = logits.shape
-    t = _class_targets(targets, n, c)
+    t = _class_targets(targets, n, c, ignore_index)
     z = logits.data
     m = z.max(axis=1, keepdims=True)
     zs = z - m  # every exponent <= 0: exp cannot overflow
     lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
+    if weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
+        return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing)
     loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
     return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
 
 # %% ../../../nbs/06_tensor_nn.ipynb #715c4f7f
 def mse_loss(pred:Tensor, # predictions
              target, # Tensor or array of the same shape (a Tensor that requires grad gets a gradient too)
+             reduction:str='mean', # 'mean', 'sum' or 'none' (the squared errors, elementwise)
             ) -> Tensor:
     "Mean over all elements of (pred - target)**2."
     pred = _tensor(pred)
@@ -257,11 +345,12 @@ def mse_loss(pred:Tensor, # predictions
     if pred.shape != target.shape:
         raise ValueError(f'mse_loss: pred has shape {pred.shape} but target has shape {target.shape}; they must be equal')
     d = pred - target
-    return (d * d).mean()
+    return _reduce(d * d, reduction, 'mse_loss')
 
 # %% ../../../nbs/06_tensor_nn.ipynb #0b58928a
 def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any shape
                                      targets, # probabilities of class 1 in [0, 1], same shape (constants: no gradient)
+                                     reduction:str='mean', # 'mean', 'sum' or 'none' (elementwise losses)
                                     ) -> Tensor:
     "Mean of max(x, 0) - x*y + log(1 + exp(-|x|)): sigmoid and binary cross-entropy in one stable step."
     x = _tensor(logits)
@@ -270,7 +359,44 @@ def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any sh
         raise ValueError(f'binary_cross_entropy_with_logits: logits have shape {x.shape} but targets have shape {y.shape}')
     if not ((y >= 0) & (y <= 1)).all(): raise ValueError(f'binary_cross_entropy_with_logits: targets must lie in [0, 1], found {y[~((y >= 0) & (y <= 1))][0].item()!r}')
     s = np.where(x.data > 0, 1, -1).astype(x.dtype)  # sign, taken on the same side as relu's kink
-    return (x.relu() - x * y + (1 + (-(x * s)).exp()).log()).mean()
+    return _reduce(x.relu() - x * y + (1 + (-(x * s)).exp()).log(), reduction, 'binary_cross_entropy_with_logits')
+
+# %% ../../../nbs/06_tensor_nn.ipynb #92c0ef82
+def _cross_entropy_options_grad(g, out, need, z, a, s, m, lse, scale):
+    "(s p - a) * g * scale, with p = softmax(z): on arrays, or on Tensors under create_graph."
+    if g.ndim: g = g.reshape(-1, 1)  # reduction='none': one incoming gradient per row
+    if isinstance(z, Tensor): return ((z.softmax(axis=1) * s - a) * (g * scale),)
+    return ((np.exp(z - m - lse) * s - a) * (g * scale),)
+
+def _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing):
+    "cross_entropy with class weights, ignored targets, label smoothing or another reduction, as one node."
+    n, c = zs.shape
+    w = np.ones(c, zs.dtype) if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=zs.dtype)
+    if w.shape != (c,): raise ValueError(f'cross_entropy: weight must have shape ({c},), one per class, got {w.shape}')
+    if not 0 <= label_smoothing <= 1: raise ValueError(f'cross_entropy: label_smoothing must lie in [0, 1], got {label_smoothing!r}')
+    keep = t != ignore_index
+    tk = np.where(keep, t, 0)  # any class will do for an ignored row: its weights are zeroed below
+    a = np.full((n, c), label_smoothing / c, zs.dtype)
+    a[np.arange(n), tk] += 1 - label_smoothing
+    a *= w; a[~keep] = 0  # a_ic = w_c ((1 - eps)[c = y_i] + eps / C)
+    s = a.sum(axis=1, keepdims=True)
+    per = s[:, 0] * lse[:, 0] - (a * zs).sum(axis=1)
+    if reduction == 'none': loss, scale = per, 1.0
+    elif reduction == 'sum': loss, scale = per.sum(), 1.0
+    else:
+        denom = float((w[tk] * keep).sum())
+        loss, scale = (per.sum() / denom, 1 / denom) if denom else (np.array(np.nan, zs.dtype), np.nan)
+    return from_op(np.asarray(loss, zs.dtype), 'cross_entropy', (logits,), _cross_entropy_options_grad, a=a, s=s, m=m, lse=lse, scale=scale)
+
+# %% ../../../nbs/06_tensor_nn.ipynb #f65502d0
+def _per_position(loss_fn, scores, targets, reduction, **kwargs):
+    "`loss_fn` applied to (N, C, d1, ...) `scores` and (N, d1, ...) `targets`: the C scores of each position as one row."
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    shape = scores.shape[:1] + scores.shape[2:]
+    if t.shape != shape: raise ValueError(f'{loss_fn.__name__}: input of shape {scores.shape} needs targets of shape {shape}, got {t.shape}')
+    rows = scores.transpose(0, *range(2, scores.ndim), 1).reshape(-1, scores.shape[1])
+    loss = loss_fn(rows, t.reshape(-1), reduction=reduction, **kwargs)
+    return loss.reshape(shape) if reduction == 'none' else loss
 
 # %% ../../../nbs/16_habits.ipynb #568b2eeb
 from . import utils  # nn.utils.clip_grad_norm_, as in torch
