@@ -337,5 +337,5 @@ def load_state_dict(self:Optimizer, sd:dict, # from `state_dict()`: {'state': {i
                   for k, s in sd['state'].items()}
     return self
 
-# %% ../../../nbs/15_schedules.ipynb #15fabb05
+# %% ../../../nbs/15_schedules.ipynb #709504e1
 from . import lr_scheduler  # optim.lr_scheduler.StepLR, as in torch

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['LRScheduler', 'StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'LambdaLR', 'OneCycleLR']
 
-# %% ../../../nbs/15_schedules.ipynb #84b2ab0f
+# %% ../../../nbs/15_schedules.ipynb #956c6120
 import math, bisect, warnings
 import numpy as np
 from fastcore.basics import patch
 from . import Optimizer, _number
 
-# %% ../../../nbs/15_schedules.ipynb #01eac845
+# %% ../../../nbs/15_schedules.ipynb #c15e76b8
 class LRScheduler:
     "Base class of schedules: `step()` advances the count and sets each parameter group's `lr` to `get_lr()`."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -29,7 +29,7 @@ class LRScheduler:
 
     def get_lr(self): "The rates at count `last_epoch`, one per group (each schedule defines it)." ; raise NotImplementedError(f'{type(self).__name__} must define get_lr()')
 
-# %% ../../../nbs/15_schedules.ipynb #721ebf76
+# %% ../../../nbs/15_schedules.ipynb #4745c0cb
 @patch
 def step(self:LRScheduler):
     "Advance the count by one and set every group's `lr`; call it after `optimizer.step()`."
@@ -55,7 +55,7 @@ def load_state_dict(self:LRScheduler, sd:dict, # from `state_dict()`
     self.__dict__.update(sd)
     return self
 
-# %% ../../../nbs/15_schedules.ipynb #59009068
+# %% ../../../nbs/15_schedules.ipynb #4531d976
 def _count(name, value, lo=1):
     "Raise TypeError unless value is an int, ValueError unless it is >= lo."
     if isinstance(value, bool) or not isinstance(value, int): raise TypeError(f'{name} must be an int, got {value!r}')
@@ -73,7 +73,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
     def get_lr(self): "eta_0 * gamma ** (t // step_size) for each group." ; return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #fd0af9ac
+# %% ../../../nbs/15_schedules.ipynb #a9b113a7
 class MultiStepLR(LRScheduler):
     "Multiply each group's rate by `gamma` at each milestone count, as torch.optim.lr_scheduler.MultiStepLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -88,7 +88,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
     def get_lr(self): "eta_0 * gamma ** (number of milestones <= t) for each group." ; return [b * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #fe58b1c9
+# %% ../../../nbs/15_schedules.ipynb #9450acef
 class ExponentialLR(LRScheduler):
     "Multiply each group's rate by `gamma` at every step, as torch.optim.lr_scheduler.ExponentialLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -114,7 +114,7 @@ class CosineAnnealingLR(LRScheduler):
         c = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #87d61f10
+# %% ../../../nbs/15_schedules.ipynb #21414612
 class LambdaLR(LRScheduler):
     "Set each group's rate to its initial value times `lr_lambda(count)`, as torch.optim.lr_scheduler.LambdaLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -130,13 +130,13 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
     def get_lr(self): "eta_0 * lr_lambda(t) for each group." ; return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
 
-# %% ../../../nbs/15_schedules.ipynb #d3d456cb
+# %% ../../../nbs/15_schedules.ipynb #68bde6b4
 def _anneal(start, end, pct, strategy):
     "The value a fraction `pct` of the way from `start` to `end`, along half a cosine or a straight line."
     if strategy == 'cos': return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
     return (end - start) * pct + start
 
-# %% ../../../nbs/15_schedules.ipynb #eb5de3b8
+# %% ../../../nbs/15_schedules.ipynb #1dc26bd3
 class OneCycleLR(LRScheduler):
     "The one-cycle policy: warm up to `max_lr`, then anneal far below the start, cycling momentum inversely, as in PyTorch."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` (and momentum) this sets
@@ -181,7 +181,7 @@ class OneCycleLR(LRScheduler):
                     else: g['momentum'] = hi
         super().__init__(optimizer, last_epoch)
 
-# %% ../../../nbs/15_schedules.ipynb #e9d9d22e
+# %% ../../../nbs/15_schedules.ipynb #4e9cd9f7
 @patch
 def get_lr(self:OneCycleLR):
     "The rates at the current count (setting each group's momentum on the way), phase by phase."
