@@ -9,7 +9,7 @@ __all__ = ['float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', '
            'randn_like', 'randint_like', 'where', 'maximum', 'minimum', 'cat']
 
 # %% ../../nbs/13_torch.ipynb #06ae0914
-import math
+import builtins, math
 import numpy as np
 from fastcore.basics import patch
 from .engine import (Tensor, no_grad, is_grad_enabled, grad, gradcheck, concatenate, stack, from_op,
@@ -403,9 +403,10 @@ def cumsum(self:Tensor, axis:int): # the axis to accumulate along
     return from_op(self.data.cumsum(axis), 'cumsum', (self,), _cumsum_grad, axis=axis)
 
 # %% ../../nbs/13_torch.ipynb #3ae5b0b0
-def _dim(d, n, name):
-    "Axis `d` of an n-axis tensor as a non-negative int, or IndexError naming the range."
-    if not -n <= d < n: raise IndexError(f"{name}: dim {d} is out of range for a tensor with {n} dims (expected -{n} to {n - 1})")
+def _dim(d, n, name, ndim=None):
+    "Position `d` among n positions as a non-negative int (n = ndim, or ndim + 1 for inserting), or IndexError naming the range."
+    if not -n <= d < n:
+        raise IndexError(f"{name}: dim {d} is out of range for a tensor with {n if ndim is None else ndim} dims (expected -{n} to {n - 1})")
     return d % n
 
 @patch
@@ -443,7 +444,7 @@ def squeeze(self:Tensor, dim=None): # an int, a tuple, or None for every axis of
 @patch
 def unsqueeze(self:Tensor, dim:int):
     "Insert an axis of size 1 at position `dim` (-1 appends one)."
-    d = _dim(dim, self.ndim + 1, 'unsqueeze')
+    d = _dim(dim, self.ndim + 1, 'unsqueeze', self.ndim)
     return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
 @patch
@@ -641,6 +642,5 @@ def __getattr__(self:Tensor, name):
     raise AttributeError(f"'Tensor' object has no attribute {name!r}" + (f": {hint}" if hint else ''))
 
 # %% ../../nbs/13_torch.ipynb #8b3e0f25
-import builtins
 for _name in [n for n, v in list(globals().items()) if not n.startswith('_') and (v is None or v is getattr(builtins, n, None))]:
     del globals()[_name]  # what @patch left bound under a method's name

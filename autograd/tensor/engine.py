@@ -59,7 +59,7 @@ class Tensor:
 
     def __init__(self, data, # numbers: a number, nested lists, an ndarray or a Tensor (arrays are shared, not copied)
                  requires_grad:bool=False, # should backward compute `.grad` for this tensor?
-                 dtype=None, # numpy dtype; default: float arrays keep theirs, anything else becomes float32
+                 dtype=None, # numpy dtype; default: numpy data keeps its own, Python floats become float32, ints int64, bools bool
                 ):
         self.data = _as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != 'f':
