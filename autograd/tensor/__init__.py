@@ -13,7 +13,7 @@ import builtins, math
 import numpy as np
 from fastcore.basics import patch
 from .engine import (Tensor, no_grad, is_grad_enabled, grad, gradcheck, concatenate, stack, from_op,
-                                    accepts_dim, MaxResult)
+                                    accepts_dim, ValuesIndices)
 from .engine import _lift, _promote  # the engine's dtype rules (weak Python numbers, promotion), reused
 from . import engine as _engine
 from . import nn, optim
@@ -350,7 +350,7 @@ def min(self:Tensor, axis:int=None, keepdims:bool=False):
     "The smallest element, or with an integer `axis` the pair `(values, indices)` of the minima along it, as in PyTorch."
     if axis is None: return self.amin(keepdims=keepdims)
     if isinstance(axis, Tensor): raise TypeError("min(other): for the elementwise minimum of two tensors use torch.minimum(a, b)")
-    return MaxResult(self.amin(axis, keepdims), self.argmin(axis, keepdims))
+    return ValuesIndices(self.amin(axis, keepdims), self.argmin(axis, keepdims))
 
 # %% ../../nbs/13_torch.ipynb #657a35ab
 def _reduced_count(shape, axis):
