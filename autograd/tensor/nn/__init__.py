@@ -273,16 +273,6 @@ class Sequential(Module):
         for m in self._layers(): x = m(x)
         return x
 
-# %% ../../../nbs/06_tensor_nn.ipynb #ee7be6f2
-def _check_reduction(fn:str, reduction):
-    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
-    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
-    "The elementwise `loss` averaged, summed or returned as it is."
-    _check_reduction(fn, reduction)
-    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
-
 # %% ../../../nbs/06_tensor_nn.ipynb #37a9856f
 def _class_targets(targets, # class indices: list, ndarray or Tensor, one per row
                    n:int, # number of rows of logits
@@ -301,6 +291,16 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
     if ignore_index is not None: out &= t != ignore_index
     if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
     return t.astype(np.int64, copy=False)
+
+# %% ../../../nbs/06_tensor_nn.ipynb #ee7be6f2
+def _check_reduction(fn:str, reduction):
+    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
+    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
+    "The elementwise `loss` averaged, summed or returned as it is."
+    _check_reduction(fn, reduction)
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
 
 # %% ../../../nbs/06_tensor_nn.ipynb #ce0f0002
 def _cross_entropy_grad(g, out, need, z, t, m, lse):
