@@ -549,5 +549,5 @@ class ModuleDict(Module):
 # %% ../../../nbs/14_functional.ipynb #ff89d00f
 from autograd.tensor.nn.functional import dropout, layer_norm, embedding  # the layers above call these
 
-# %% ../../../nbs/16_habits.ipynb #568b2eeb
+# %% ../../../nbs/16_habits.ipynb #9154ce22
 from . import utils  # nn.utils.clip_grad_norm_, as in torch

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW', 'RMSprop', 'Adagrad']
 
-# %% ../../../nbs/07_tensor_optim.ipynb #0d3ad7a1
+# %% ../../../nbs/07_tensor_optim.ipynb #f2110eff
 import math, numbers
 import numpy as np
 from fastcore.basics import patch
 from ..engine import Tensor
 from ..nn import Module
 
-# %% ../../../nbs/07_tensor_optim.ipynb #d327d3f3
+# %% ../../../nbs/07_tensor_optim.ipynb #09f1f777
 class Optimizer:
     "Base class: parameter groups with their options, per-parameter state, `zero_grad()` and `step()`."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -26,7 +26,7 @@ class Optimizer:
         if not groups: raise ValueError('optimizer got an empty parameter list')
         for g in (groups if isinstance(groups[0], dict) else [{'params': groups}]): self.add_param_group(g)
 
-# %% ../../../nbs/07_tensor_optim.ipynb #6a4f9a6a
+# %% ../../../nbs/07_tensor_optim.ipynb #b7474ae9
 @patch
 def add_param_group(self:Optimizer, group:dict, # {'params': Tensors, option: value, ...}; missing options take the defaults
                    ):
@@ -49,7 +49,7 @@ def add_param_group(self:Optimizer, group:dict, # {'params': Tensors, option: va
     self._check_group(group)
     self.param_groups.append(group)
 
-# %% ../../../nbs/07_tensor_optim.ipynb #238abb49
+# %% ../../../nbs/07_tensor_optim.ipynb #dbf4483e
 def _number(name, value, lo=0.0, hi=math.inf):
     "Raise TypeError unless value is a real number, ValueError unless lo <= value < hi."
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -65,7 +65,7 @@ def _betas(betas):
 @patch
 def _check_group(self:Optimizer, group): "Validate one group's options (each optimizer checks its own)." ; _number('lr', group['lr'])
 
-# %% ../../../nbs/07_tensor_optim.ipynb #55004ccd
+# %% ../../../nbs/07_tensor_optim.ipynb #f4433068
 @patch
 def zero_grad(self:Optimizer, set_to_none:bool=True, # False: fill the existing gradients with zeros instead
              ):
@@ -95,7 +95,7 @@ def step(self:Optimizer, closure=None, # optional function that recomputes and r
 @patch
 def _update(self:Optimizer, p, g, group, state): raise NotImplementedError(f'{type(self).__name__} must define _update()')
 
-# %% ../../../nbs/07_tensor_optim.ipynb #6ffbda27
+# %% ../../../nbs/07_tensor_optim.ipynb #47e22b7c
 @patch
 def _scratch(self:Optimizer, p, k=0):
     "Work array `k` shaped like `p`, one per dtype shared by all parameters and reused at every step."
@@ -114,7 +114,7 @@ def _direction(self:Optimizer, p, g, weight_decay, maximize):
     else: d += g
     return d
 
-# %% ../../../nbs/07_tensor_optim.ipynb #3a6370c0
+# %% ../../../nbs/07_tensor_optim.ipynb #396611af
 def _get_option(self, name):
     "An option shared by every group, read as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
     d = self.__dict__
@@ -132,7 +132,7 @@ def _set_option(self, name, value):
 
 Optimizer.__getattr__, Optimizer.__setattr__ = _get_option, _set_option
 
-# %% ../../../nbs/07_tensor_optim.ipynb #95ce426e
+# %% ../../../nbs/07_tensor_optim.ipynb #dbaf5d01
 class SGD(Optimizer):
     "Stochastic gradient descent with momentum, dampening, Nesterov momentum, L2 weight decay and maximize, as torch.optim.SGD."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -153,7 +153,7 @@ def _check_group(self:SGD, group):
     if group['nesterov'] and (group['momentum'] <= 0 or group['dampening'] != 0):
         raise ValueError(f"Nesterov momentum requires momentum > 0 and zero dampening, got momentum={group['momentum']!r}, dampening={group['dampening']!r}")
 
-# %% ../../../nbs/07_tensor_optim.ipynb #90752f88
+# %% ../../../nbs/07_tensor_optim.ipynb #61ffa8b9
 @patch
 def _update(self:SGD, p, g, group, state):
     "One SGD step of parameter `p` with gradient array `g`."
@@ -172,7 +172,7 @@ def _update(self:SGD, p, g, group, state):
     np.multiply(d, lr, out=t)
     p.data -= t
 
-# %% ../../../nbs/07_tensor_optim.ipynb #771e440c
+# %% ../../../nbs/07_tensor_optim.ipynb #532ffc2c
 class Adam(Optimizer):
     "Adam with bias correction, optional AMSGrad, L2 weight decay added to the gradient and maximize, as torch.optim.Adam."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -191,7 +191,7 @@ def _check_group(self:Adam, group):
     for k in ('lr', 'eps', 'weight_decay'): _number(k, group[k])
     _betas(group['betas'])
 
-# %% ../../../nbs/07_tensor_optim.ipynb #80e77988
+# %% ../../../nbs/07_tensor_optim.ipynb #52b99c19
 @patch
 def _update(self:Adam, p, g, group, state):
     "One Adam step of parameter `p` with gradient array `g`."
@@ -212,7 +212,7 @@ def _update(self:Adam, p, g, group, state):
 
 Adam._decoupled = False
 
-# %% ../../../nbs/07_tensor_optim.ipynb #8a03f6f0
+# %% ../../../nbs/07_tensor_optim.ipynb #b2eb2082
 class AdamW(Adam):
     "Adam with decoupled weight decay (p shrinks by lr * weight_decay before the Adam step), as torch.optim.AdamW."
     _decoupled = True
@@ -226,7 +226,7 @@ class AdamW(Adam):
                 ):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
-# %% ../../../nbs/07_tensor_optim.ipynb #05acc2e0
+# %% ../../../nbs/07_tensor_optim.ipynb #734a69c0
 class RMSprop(Optimizer):
     "RMSprop: divide by a running root-mean-square of the gradients, optionally centered and with momentum, as torch.optim.RMSprop."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -247,7 +247,7 @@ def _check_group(self:RMSprop, group):
     for k in ('lr', 'eps', 'weight_decay', 'momentum'): _number(k, group[k])
     _number('alpha', group['alpha'], hi=1.0 + 1e-300)  # alpha = 1 is allowed (the average never changes)
 
-# %% ../../../nbs/07_tensor_optim.ipynb #41e86c31
+# %% ../../../nbs/07_tensor_optim.ipynb #eec10860
 @patch
 def _update(self:RMSprop, p, g, group, state):
     "One RMSprop step of parameter `p` with gradient array `g`."
@@ -273,7 +273,7 @@ def _update(self:RMSprop, p, g, group, state):
     else: t *= lr
     p.data -= t
 
-# %% ../../../nbs/07_tensor_optim.ipynb #decf5205
+# %% ../../../nbs/07_tensor_optim.ipynb #5da8389d
 class Adagrad(Optimizer):
     "Adagrad: divide by the root of the sum of all past squared gradients, as torch.optim.Adagrad."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -292,7 +292,7 @@ def _check_group(self:Adagrad, group):
     "Check lr, lr_decay, weight_decay, initial_accumulator_value and eps."
     for k in ('lr', 'lr_decay', 'weight_decay', 'initial_accumulator_value', 'eps'): _number(k, group[k])
 
-# %% ../../../nbs/07_tensor_optim.ipynb #64950a22
+# %% ../../../nbs/07_tensor_optim.ipynb #51247077
 @patch
 def _update(self:Adagrad, p, g, group, state):
     "One Adagrad step of parameter `p` with gradient array `g`."
@@ -305,7 +305,7 @@ def _update(self:Adagrad, p, g, group, state):
     t *= group['lr'] / (1 + (state['step'] - 1) * group['lr_decay'])
     p.data -= t
 
-# %% ../../../nbs/07_tensor_optim.ipynb #34ddb119
+# %% ../../../nbs/07_tensor_optim.ipynb #a2a86048
 @patch
 def state_dict(self:Optimizer):
     "The options of every group and a copy of every parameter's state, parameters named by their index, as in PyTorch."
@@ -314,19 +314,20 @@ def state_dict(self:Optimizer):
     state = {index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()} for p, s in self.state.items() if s}
     return {'state': state, 'param_groups': groups}
 
-# %% ../../../nbs/07_tensor_optim.ipynb #a3f69e51
+# %% ../../../nbs/07_tensor_optim.ipynb #78420067
 @patch
 def load_state_dict(self:Optimizer, sd:dict, # from `state_dict()`: {'state': {index: {...}}, 'param_groups': [...]}
                    ):
     "Restore options and state from `state_dict()` after checking that it fits these parameters; returns self."
     if not isinstance(sd, dict) or set(sd) != {'state', 'param_groups'}:
         raise KeyError(f"an optimizer state dict has exactly the keys 'state' and 'param_groups', got {sorted(sd) if isinstance(sd, dict) else type(sd).__name__}")
+    state = {k: {n: (v.data if isinstance(v, Tensor) else v) for n, v in s.items()} for k, s in sd['state'].items()}  # torch.load gives Tensors
     mine, theirs = self.param_groups, sd['param_groups']
     if len(theirs) != len(mine): raise ValueError(f'loaded state dict has {len(theirs)} parameter groups, the optimizer has {len(mine)}')
     for i, (g, h) in enumerate(zip(mine, theirs)):
         if len(h['params']) != len(g['params']): raise ValueError(f"parameter group {i} has {len(h['params'])} parameters in the state dict, {len(g['params'])} in the optimizer")
     params = {k: p for g, h in zip(mine, theirs) for k, p in zip(h['params'], g['params'])}
-    for k, s in sd['state'].items():
+    for k, s in state.items():
         if k not in params: raise KeyError(f'state dict has state for parameter {k!r}, which no parameter group lists')
         for name, v in s.items():
             if isinstance(v, np.ndarray) and v.shape != params[k].shape:
@@ -334,8 +335,8 @@ def load_state_dict(self:Optimizer, sd:dict, # from `state_dict()`: {'state': {i
     for g, h in zip(mine, theirs): self._check_group({**h, 'params': g['params']})
     for g, h in zip(mine, theirs): g.update({k: v for k, v in h.items() if k != 'params'})
     self.state = {params[k]: {n: (np.array(v, dtype=params[k].dtype) if isinstance(v, np.ndarray) else v) for n, v in s.items()}
-                  for k, s in sd['state'].items()}
+                  for k, s in state.items()}
     return self
 
-# %% ../../../nbs/15_schedules.ipynb #92b0edad
+# %% ../../../nbs/15_schedules.ipynb #709504e1
 from . import lr_scheduler  # optim.lr_scheduler.StepLR, as in torch

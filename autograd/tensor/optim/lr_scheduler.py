@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['LRScheduler', 'StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'LambdaLR', 'OneCycleLR']
 
-# %% ../../../nbs/15_schedules.ipynb #aebef7e4
+# %% ../../../nbs/15_schedules.ipynb #956c6120
 import math, bisect, warnings
 import numpy as np
 from fastcore.basics import patch
 from . import Optimizer, _number
 
-# %% ../../../nbs/15_schedules.ipynb #9203ce83
+# %% ../../../nbs/15_schedules.ipynb #c15e76b8
 class LRScheduler:
     "Base class of schedules: `step()` advances the count and sets each parameter group's `lr` to `get_lr()`."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -27,9 +27,9 @@ class LRScheduler:
         self.base_lrs, self.last_epoch, self._step_count = [g['initial_lr'] for g in groups], last_epoch, 0
         self.step()  # count 0: the schedule's first value
 
-    def get_lr(self): raise NotImplementedError(f'{type(self).__name__} must define get_lr()')
+    def get_lr(self): "The rates at count `last_epoch`, one per group (each schedule defines it)." ; raise NotImplementedError(f'{type(self).__name__} must define get_lr()')
 
-# %% ../../../nbs/15_schedules.ipynb #59265534
+# %% ../../../nbs/15_schedules.ipynb #4745c0cb
 @patch
 def step(self:LRScheduler):
     "Advance the count by one and set every group's `lr`; call it after `optimizer.step()`."
@@ -55,7 +55,7 @@ def load_state_dict(self:LRScheduler, sd:dict, # from `state_dict()`
     self.__dict__.update(sd)
     return self
 
-# %% ../../../nbs/15_schedules.ipynb #33e50868
+# %% ../../../nbs/15_schedules.ipynb #4531d976
 def _count(name, value, lo=1):
     "Raise TypeError unless value is an int, ValueError unless it is >= lo."
     if isinstance(value, bool) or not isinstance(value, int): raise TypeError(f'{name} must be an int, got {value!r}')
@@ -71,9 +71,9 @@ class StepLR(LRScheduler):
         _count('step_size', step_size); _number('gamma', gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
-    def get_lr(self): return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+    def get_lr(self): "eta_0 * gamma ** (t // step_size) for each group." ; return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #66a4f3f5
+# %% ../../../nbs/15_schedules.ipynb #a9b113a7
 class MultiStepLR(LRScheduler):
     "Multiply each group's rate by `gamma` at each milestone count, as torch.optim.lr_scheduler.MultiStepLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -86,9 +86,9 @@ class MultiStepLR(LRScheduler):
         _number('gamma', gamma)
         self.milestones, self.gamma = milestones, gamma
         super().__init__(optimizer, last_epoch)
-    def get_lr(self): return [b * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for b in self.base_lrs]
+    def get_lr(self): "eta_0 * gamma ** (number of milestones <= t) for each group." ; return [b * self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch) for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #f4ad627d
+# %% ../../../nbs/15_schedules.ipynb #9450acef
 class ExponentialLR(LRScheduler):
     "Multiply each group's rate by `gamma` at every step, as torch.optim.lr_scheduler.ExponentialLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -97,7 +97,7 @@ class ExponentialLR(LRScheduler):
                 ):
         _number('gamma', gamma); self.gamma = gamma
         super().__init__(optimizer, last_epoch)
-    def get_lr(self): return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
+    def get_lr(self): "eta_0 * gamma ** t for each group." ; return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
 
 class CosineAnnealingLR(LRScheduler):
     "Anneal each group's rate from its initial value to `eta_min` along half a cosine over `T_max` steps."
@@ -110,10 +110,11 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
     def get_lr(self):
+        "eta_min + (eta_0 - eta_min) (1 + cos(pi t / T_max)) / 2 for each group."
         c = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]
 
-# %% ../../../nbs/15_schedules.ipynb #dacd7ce8
+# %% ../../../nbs/15_schedules.ipynb #21414612
 class LambdaLR(LRScheduler):
     "Set each group's rate to its initial value times `lr_lambda(count)`, as torch.optim.lr_scheduler.LambdaLR."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` this sets
@@ -127,15 +128,15 @@ class LambdaLR(LRScheduler):
             if not callable(f): raise TypeError(f'lr_lambda must be callable, got {f!r}')
         self.lr_lambdas = fs
         super().__init__(optimizer, last_epoch)
-    def get_lr(self): return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
+    def get_lr(self): "eta_0 * lr_lambda(t) for each group." ; return [b * f(self.last_epoch) for b, f in zip(self.base_lrs, self.lr_lambdas)]
 
-# %% ../../../nbs/15_schedules.ipynb #819e5ae3
+# %% ../../../nbs/15_schedules.ipynb #68bde6b4
 def _anneal(start, end, pct, strategy):
     "The value a fraction `pct` of the way from `start` to `end`, along half a cosine or a straight line."
     if strategy == 'cos': return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
     return (end - start) * pct + start
 
-# %% ../../../nbs/15_schedules.ipynb #1dc557b9
+# %% ../../../nbs/15_schedules.ipynb #1dc26bd3
 class OneCycleLR(LRScheduler):
     "The one-cycle policy: warm up to `max_lr`, then anneal far below the start, cycling momentum inversely, as in PyTorch."
     def __init__(self, optimizer:Optimizer, # the optimizer whose groups' `lr` (and momentum) this sets
@@ -180,7 +181,7 @@ class OneCycleLR(LRScheduler):
                     else: g['momentum'] = hi
         super().__init__(optimizer, last_epoch)
 
-# %% ../../../nbs/15_schedules.ipynb #f9871d57
+# %% ../../../nbs/15_schedules.ipynb #4e9cd9f7
 @patch
 def get_lr(self:OneCycleLR):
     "The rates at the current count (setting each group's momentum on the way), phase by phase."
