@@ -6,7 +6,8 @@
 __all__ = ['float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'default_generator', 'tensor',
            'from_numpy', 'is_tensor', 'Generator', 'manual_seed', 'zeros', 'ones', 'empty', 'full', 'rand', 'randn',
            'randint', 'arange', 'linspace', 'eye', 'zeros_like', 'ones_like', 'empty_like', 'full_like', 'rand_like',
-           'randn_like', 'randint_like', 'where', 'maximum', 'minimum', 'cat']
+           'randn_like', 'randint_like', 'where', 'maximum', 'minimum', 'cat', 'Tensor', 'no_grad', 'is_grad_enabled',
+           'grad', 'gradcheck', 'concatenate', 'stack', 'from_op', 'accepts_dim', 'nn', 'optim']
 
 # %% ../../nbs/13_torch.ipynb #06ae0914
 import builtins, math
@@ -18,6 +19,7 @@ from .engine import _lift, _promote  # the engine's dtype rules (weak Python num
 from . import engine as _engine
 from . import nn, optim
 from .nn import functional  # so that `nn.functional` is an attribute, as in torch
+_all_ = ['Tensor', 'no_grad', 'is_grad_enabled', 'grad', 'gradcheck', 'concatenate', 'stack', 'from_op', 'accepts_dim', 'nn', 'optim']  # `from autograd.tensor import *` brings these too
 
 # %% ../../nbs/13_torch.ipynb #a76c1386
 try: from autograd.tensor.engine import enable_grad, set_grad_enabled  # the engine's other grad-mode switches
