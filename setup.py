@@ -45,6 +45,7 @@ setuptools.setup(
     url=cfg['git_url'],
     project_urls={'Documentation': cfg['doc_host'] + cfg['doc_baseurl'], 'Source': cfg['git_url']},
     packages=packages,
+    package_dir={'': '.'},  # the packages sit at the root: an editable install is then a plain .pth entry, with no notice
     include_package_data=True,
     # keyed by package (lib_path based), not lib_name: the two differ here, and a lib_name key would drop the data
     package_data=data,
