@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SUBSET_PER_CLASS', 'SUBSET_SEED', 'MNIST_FILES', 'MNIST_SHAPES', 'MNIST_GZ_MD5', 'MNIST_SUBSET_SHA256',
            'MNIST_MIRRORS', 'CorruptFileError', 'read_idx', 'build_mnist_subset', 'mnist_cache_dir', 'download_mnist',
-           'load_mnist', 'DataLoader']
+           'find_mnist', 'load_mnist', 'DataLoader']
 
 # %% ../nbs/08_data.ipynb #d86c7edf
 import gzip, hashlib, http.client, io, math, os, socket, threading, urllib.request, warnings, zipfile, zlib
@@ -264,6 +264,12 @@ def download_mnist(dest=None, # folder for the four files; None means mnist_cach
     for name in MNIST_FILES:
         if not (dest/name).exists(): _fetch(name, dest, mirrors, timeout, deadline)
     return dest
+
+# %% ../nbs/08_data.ipynb #dd7a68f1
+def find_mnist() -> Path:
+    "`mnist_cache_dir()` if the four original MNIST files are in it (checked for presence only), else None; downloads nothing."
+    d = mnist_cache_dir()
+    return d if all((d/name).is_file() for name in MNIST_FILES) else None
 
 # %% ../nbs/08_data.ipynb #8efc40be
 def _as_float(x:np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from .tensor.engine import Tensor, no_grad
 from .tensor.nn import Module, Linear, ReLU, Sequential, cross_entropy
 from .tensor.optim import SGD, Adam
 from .data import load_mnist, DataLoader
-from .moons import save_png
+from .moons import save_png, book_figure
 
 # %% ../nbs/09_mnist.ipynb #5d64078f
 def mnist_mlp(seed=0, # int seed or np.random.Generator for the initial weights

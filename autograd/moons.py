@@ -112,6 +112,19 @@ def save_png(fig:Figure, # the figure to write
     with atomic_write(path, mkdir=True) as f: fig.savefig(f, format='png', dpi=dpi, bbox_inches='tight')
     return path
 
+# %% ../nbs/04_moons.ipynb #8af42a4f
+import atexit, os, shutil, tempfile
+_scratch_figures = []  # the temporary folder, made at the first call
+
+def book_figure(name:str, # the figure's file name, e.g. 'scalar_loss_curves.png'
+               ) -> Path:
+    "Where a chapter writes its figure `name`: in `$AUTOGRAD_FIGURES` if set (the book's images/), else a temporary folder."
+    if os.environ.get('AUTOGRAD_FIGURES'): return Path(os.environ['AUTOGRAD_FIGURES'])/name
+    if not _scratch_figures:
+        _scratch_figures.append(Path(tempfile.mkdtemp(prefix='autograd-figures-')))
+        atexit.register(shutil.rmtree, _scratch_figures[0], ignore_errors=True)
+    return _scratch_figures[0]/name
+
 # %% ../nbs/04_moons.ipynb #a8c3b53a
 def plot_loss_curve(history:dict, # `train_moons`'s history: lists 'loss' and 'accuracy'
                     path=None, # if given, also write the figure there as a PNG

@@ -12,10 +12,29 @@ sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+# apt-get, waiting (up to APT_LOCK_WAIT seconds, default 300) while another apt or dpkg holds its lock, as the
+# automatic updates of a fresh machine often do; other failures stop at once, with apt's own message.
+apt_wait=${APT_LOCK_WAIT:-300}
+apt() {
+  local start=$SECONDS out
+  while true; do
+    if out=$(DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=10 "$@" 2>&1); then return 0; fi
+    if ! grep -qiE 'could not get lock|unable to acquire|lock.*(held|temporarily unavailable)' <<<"$out"; then
+      echo "$out" >&2; echo "setup: apt-get $* failed (see above)" >&2; return 1
+    fi
+    if [ $((SECONDS - start)) -ge "$apt_wait" ]; then
+      echo "setup: another apt or dpkg process has held the package lock for ${apt_wait} s; wait for it to finish" \
+           "(see: ps aux | grep -E 'apt|dpkg'), then run this script again" >&2
+      return 1
+    fi
+    echo "setup: waiting for another apt or dpkg process to release the package lock..."
+    sleep 5
+  done
+}
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt update -qq
+  apt install -y -qq "${missing[@]}" >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
