@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['mnist_cnn', 'train_cnn', 'plot_filters', 'plot_feature_maps']
 
-# %% ../nbs/17_conv.ipynb #3e43a73d
+# %% ../nbs/17_conv.ipynb #4b861bb8
 import time
 import numpy as np
 from matplotlib.figure import Figure
@@ -14,10 +14,11 @@ from .tensor.engine import Tensor, no_grad
 from .tensor.nn import Module, Linear, ReLU, Sequential, cross_entropy
 from .tensor.nn import Conv2d, MaxPool2d, Flatten, Unflatten, BatchNorm2d
 from .data import load_mnist, DataLoader
-from .mnist import MNISTResult, evaluate, predict, make_optimizer, cosine_lr, shift_digits, _check_settings
+from .tensor.optim import SGD, Adam
+from .mnist import MNISTResult, evaluate, predict, cosine_lr, shift_digits, _check_settings
 from .moons import save_png
 
-# %% ../nbs/17_conv.ipynb #bc84e217
+# %% ../nbs/17_conv.ipynb #bc80f909
 def mnist_cnn(seed=0, # int seed or np.random.Generator for the initial weights
               channels:tuple=(32, 64), # output channels of the two convolution layers
               hidden:int=128, # units of the hidden Linear layer
@@ -31,7 +32,7 @@ def mnist_cnn(seed=0, # int seed or np.random.Generator for the initial weights
     return Sequential(Unflatten(1, (1, 28, 28)), *block(1, c1), *block(c1, c2), Flatten(),
                       Linear(c2 * 7 * 7, hidden, seed=rng), ReLU(), Linear(hidden, 10, seed=rng))
 
-# %% ../nbs/17_conv.ipynb #5c485f66
+# %% ../nbs/17_conv.ipynb #66f2dd35
 def train_cnn(epochs:int=15, # passes over the training images
               lr:float=None, # (starting) learning rate; None: 0.05 for 'sgd', 0.001 for 'adam'
               batch_size:int=128, # images per step
@@ -44,17 +45,19 @@ def train_cnn(epochs:int=15, # passes over the training images
               path=None, # with full=True: a folder of the four MNIST .gz files (None: download to the cache)
               progress:bool=True, # show a progress bar, one tick per epoch
               limit:int=None, # train on the first `limit` training images only (None: all of them)
+              weight_decay:float=2e-3, # L2 penalty lambda: the optimizer adds lambda * p to each gradient
              ) -> MNISTResult:
     "Train `mnist_cnn` on MNIST (same settings as chapter 9's `train_mnist`) and score it on the official test set after every epoch."
     _check_settings(epochs, optimizer, schedule, shift, full, path)
     if lr is None: lr = 0.05 if optimizer == 'sgd' else 1e-3  # SGD at the MLP's 0.1 diverges in the first steps here
     config = dict(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer, momentum=momentum,
-                  schedule=schedule, shift=shift, seed=seed, full=full, limit=limit)
+                  schedule=schedule, shift=shift, seed=seed, full=full, limit=limit, weight_decay=weight_decay)
     (X, y), (X_test, y_test) = load_mnist(subset=False, path=path) if full else load_mnist()
     if limit is not None: X, y = X[:limit], y[:limit]
     rng = np.random.default_rng(seed)
     model = mnist_cnn(rng)
-    opt = make_optimizer(optimizer, model.parameters(), lr, momentum)
+    params = model.parameters()
+    opt = SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == 'sgd' else Adam(params, lr=lr, weight_decay=weight_decay)
     batches = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=rng)
     history = dict(train_loss=[], test_loss=[], test_accuracy=[])
     start, bar = time.perf_counter(), tqdm(range(epochs), desc='mnist cnn', unit='epoch', disable=not progress)
@@ -72,7 +75,7 @@ def train_cnn(epochs:int=15, # passes over the training images
     train_acc = evaluate(model.eval(), X, y)[1]
     return MNISTResult(model, history, train_acc, test_acc, history['train_loss'][-1], time.perf_counter() - start, config)
 
-# %% ../nbs/17_conv.ipynb #bb43cc98
+# %% ../nbs/17_conv.ipynb #c35e9efb
 def plot_filters(model:Sequential, # a network from `mnist_cnn`
                  path=None, # also write the figure to this .png file
                 ) -> Figure:
@@ -87,7 +90,7 @@ def plot_filters(model:Sequential, # a network from `mnist_cnn`
     if path is not None: save_png(fig, path)
     return fig
 
-# %% ../nbs/17_conv.ipynb #21eb20ec
+# %% ../nbs/17_conv.ipynb #67fc9367
 def plot_feature_maps(model:Sequential, # a network from `mnist_cnn`
                       image:np.ndarray, # one digit as 784 pixels
                       path=None, # also write the figure to this .png file

@@ -338,7 +338,7 @@ def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any sh
     s = np.where(x.data > 0, 1, -1).astype(x.dtype)  # sign, taken on the same side as relu's kink
     return (x.relu() - x * y + (1 + (-(x * s)).exp()).log()).mean()
 
-# %% ../../../nbs/17_conv.ipynb #82e8cdd0
+# %% ../../../nbs/17_conv.ipynb #bfa6d11c
 from .functional import conv2d, max_pool2d, avg_pool2d, batch_norm, _pair
 
 def _count(n, name, cls):
@@ -372,7 +372,7 @@ class Conv2d(Module):
                 + (f', dilation={self.dilation}' if self.dilation != (1, 1) else '') + (f', groups={self.groups}' if self.groups != 1 else '')
                 + (', bias=False' if self.bias is None else ''))
 
-# %% ../../../nbs/17_conv.ipynb #3d053f54
+# %% ../../../nbs/17_conv.ipynb #a5390390
 class MaxPool2d(Module):
     "Max pooling layer: `max_pool2d` with fixed settings."
     def __init__(self, kernel_size, # int or pair
@@ -410,7 +410,7 @@ class Unflatten(Module):
         if x.shape[d] != np.prod(self.sizes): raise ValueError(f'Unflatten: axis {self.dim} of {x.shape} has {x.shape[d]} elements, sizes {self.sizes} need {int(np.prod(self.sizes))}')
         return x.reshape(x.shape[:d] + self.sizes + x.shape[d + 1:])
 
-# %% ../../../nbs/17_conv.ipynb #7583579a
+# %% ../../../nbs/17_conv.ipynb #8078648a
 class _BatchNorm(Module):
     "What BatchNorm1d and BatchNorm2d share: parameters, buffers and forward; they differ in the input shapes they accept."
     dims = ()

@@ -10,10 +10,10 @@ import numpy as np
 from ..engine import Tensor, from_op
 from . import cross_entropy, mse_loss, binary_cross_entropy_with_logits
 
-# %% ../../../nbs/17_conv.ipynb #5154ef35
+# %% ../../../nbs/17_conv.ipynb #9c138eef
 from numpy.lib.stride_tricks import as_strided
 
-# %% ../../../nbs/17_conv.ipynb #7efc2a0b
+# %% ../../../nbs/17_conv.ipynb #4b8f02d0
 def _windows(xp, # padded input (N, C, H, W)
              kernel, stride, dilation, # pairs of ints (rows, columns)
              size, # output size (oH, oW)
@@ -33,7 +33,7 @@ def _padded(x, ph:int, pw:int, value=0):
 
 def _out_size(n, k, s, p, d): return (n + 2 * p - d * (k - 1) - 1) // s + 1  # the formula above
 
-# %% ../../../nbs/17_conv.ipynb #bfcac1e8
+# %% ../../../nbs/17_conv.ipynb #17b13f2b
 def _unfold(x, kernel, stride, padding, dilation, groups, size):
     "im2col: the windows of x (N, C, H, W) copied to (N, groups, C/groups*kH*kW, oH*oW), one column per output position."
     n, c = x.shape[:2]
@@ -48,7 +48,7 @@ def _conv_forward(x, w, stride, padding, dilation, groups):
     y = w.reshape(groups, o // groups, cg * kh * kw) @ cols  # (G, O/G, K) @ (N, G, K, L) -> (N, G, O/G, L)
     return y.reshape(n, o, *size), cols
 
-# %% ../../../nbs/17_conv.ipynb #83e10279
+# %% ../../../nbs/17_conv.ipynb #128f3719
 def _fold(cols, # (N, C, kH, kW, oH, oW): one value per tap and output position
           shape, # the input's shape (N, C, H, W)
           kernel, stride, padding, dilation, # pairs of ints
@@ -77,7 +77,7 @@ def _conv_weight_grad(cols, g, wshape, groups):
     n, o = g.shape[:2]
     return (g.reshape(n, groups, o // groups, -1) @ cols.swapaxes(-1, -2)).sum(axis=0).reshape(wshape)
 
-# %% ../../../nbs/17_conv.ipynb #5c00d49b
+# %% ../../../nbs/17_conv.ipynb #bad269f7
 def _as_tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
 
 def _pair(v, name:str, op:str, low:int=1):
@@ -103,7 +103,7 @@ def _conv_args(x, w, stride, padding, dilation, groups, op):
         raise ValueError(f'{op}: input {x.shape} has {x.shape[1]} channels, but weight {w.shape} with groups={groups} expects {w.shape[1] * groups}')
     return stride, padding, dilation, groups
 
-# %% ../../../nbs/17_conv.ipynb #d87c80c8
+# %% ../../../nbs/17_conv.ipynb #859fae2c
 def _conv2d_grad(g, out, need, x, w, b=None, stride=None, padding=None, dilation=None, groups=None, cols=None):
     "dx = T(g, w), the transposed convolution; dw = V(x, g), inputs correlated with g; db = g summed over images and pixels."
     geo = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -139,7 +139,7 @@ def conv2d(input, # (N, C, H, W)
     return from_op(y, 'conv2d', parents, _conv2d_grad, stride=stride, padding=padding, dilation=dilation, groups=groups,
                    cols=cols if w.requires_grad else None)  # the weight gradient reuses the forward's columns
 
-# %% ../../../nbs/17_conv.ipynb #e91b8914
+# %% ../../../nbs/17_conv.ipynb #3c0bcf14
 def _conv_transpose2d_grad(g, out, need, a, w, stride, padding, dilation, groups):
     "T(a, w) is linear in both: against an upstream g, a gets B(g, w) and w gets V(g, a)."
     geo = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -167,7 +167,7 @@ def _conv2d_weight(x, g, wshape, stride, padding, dilation, groups):
     return from_op(_conv_weight_grad(cols, g.data, tuple(wshape), groups), 'conv2d_weight', (x, g), _conv2d_weight_grad,
                    stride=stride, padding=padding, dilation=dilation, groups=groups)
 
-# %% ../../../nbs/17_conv.ipynb #9df774ff
+# %% ../../../nbs/17_conv.ipynb #a74e99c4
 def conv_transpose2d(input, # (N, C_in, H, W)
                      weight, # (C_in, C_out/groups, kH, kW): the layout of the conv2d it transposes
                      bias=None, # (C_out,) or None
@@ -193,7 +193,7 @@ def conv_transpose2d(input, # (N, C_in, H, W)
     if b.shape != (y.shape[1],): raise ValueError(f'{op}: bias must have shape ({y.shape[1]},), got {b.shape}')
     return y + b.reshape(-1, 1, 1)
 
-# %% ../../../nbs/17_conv.ipynb #03b215a4
+# %% ../../../nbs/17_conv.ipynb #157b0135
 def _pool_args(x, kernel_size, stride, padding, dilation, op):
     "Check a pooling's arguments as PyTorch does; return kernel, stride, padding, dilation as pairs and the output size."
     if x.ndim != 4: raise ValueError(f'{op}: input must have shape (N, C, H, W), got {x.shape}')
@@ -244,7 +244,7 @@ def max_pool2d(input, # (N, C, H, W)
         taps -= (win[:, :, t // k[1], t % k[1]] == y) * (taps - taps.dtype.type(t))  # arithmetic: faster here than masks
     return from_op(y, 'max_pool2d', (x,), _max_pool2d_grad, taps=taps, kernel=k, stride=s, padding=p, dilation=d)
 
-# %% ../../../nbs/17_conv.ipynb #a59d8c57
+# %% ../../../nbs/17_conv.ipynb #ae1a9bd5
 def _avg_pool(x, kernel, stride, padding, size, div):
     "Mean of each window on arrays, the taps added one by one (cheaper than reducing a strided view)."
     win = _windows(_padded(x, *padding), kernel, stride, (1, 1), size)
@@ -279,7 +279,7 @@ def avg_pool2d(input, # (N, C, H, W)
     geo = dict(kernel=k, stride=s, padding=p, size=size, div=div)
     return from_op(_avg_pool(x.data, **geo), 'avg_pool2d', (x,), _avg_pool2d_grad, **geo)
 
-# %% ../../../nbs/17_conv.ipynb #bc10279f
+# %% ../../../nbs/17_conv.ipynb #bab04393
 def _pad_grad(g, out, need, x, crop): return (g[crop],)
 
 def pad(input, # a Tensor of any shape
@@ -299,7 +299,7 @@ def pad(input, # a Tensor of any shape
     crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
     return from_op(np.pad(x.data, widths, constant_values=value), 'pad', (x,), _pad_grad, crop=crop)
 
-# %% ../../../nbs/17_conv.ipynb #0e8ee2f0
+# %% ../../../nbs/17_conv.ipynb #2b22ee2a
 def _batch_norm_grad(g, out, need, x, *wb, axes, training, eps, mean, var, affine, xhat=None):
     "dx = s (g' - mean(g') - xhat mean(g' xhat)) with g' = weight * g (s g' in evaluation); dweight = sum(g xhat), dbias = sum(g)."
     shape = [1] * x.ndim; shape[1] = x.shape[1]
