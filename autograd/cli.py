@@ -107,6 +107,7 @@ register('moons', 'train a 2-32-16-2 MLP on two moons with the scalar engine (ch
 # %% ../nbs/11_cli.ipynb #b40e30a2
 from .mnist import train_mnist, plot_loss_curves, plot_predictions
 from .data import load_mnist, download_mnist, mnist_cache_dir, MNIST_FILES
+from .cnn import train_cnn
 
 # %% ../nbs/11_cli.ipynb #564c1dd7
 def add_mnist_arguments(p:argparse.ArgumentParser, # the subcommand's parser
@@ -120,6 +121,7 @@ def add_mnist_arguments(p:argparse.ArgumentParser, # the subcommand's parser
     p.add_argument('--momentum', type=number(float, 0, 1), default=d['momentum'], help=f"SGD's momentum, 0 for plain gradient descent (default {d['momentum']})")
     p.add_argument('--schedule', choices=['cosine', 'constant'], default=d['schedule'], help=f"learning-rate schedule (default {d['schedule']})")
     p.add_argument('--shift', type=int, choices=range(5), default=d['shift'], help=f"shift training images by up to this many pixels (default {d['shift']})")
+    p.add_argument('--model', choices=['mlp', 'cnn'], default='mlp', help="mlp: chapter 9's 784-256-256-10 network; cnn: chapter 17's convolutional network (default mlp)")
     p.add_argument('--full', action='store_true', help="train on all 60,000 training images instead of the bundled 10,000")
     p.add_argument('--data', metavar='DIR', help="folder of the four MNIST .gz files for the full set (implies --full; default: download to the cache)")
 
@@ -130,22 +132,24 @@ def run_mnist(args:argparse.Namespace, # parsed arguments of `autograd mnist`
     full = args.full or args.data is not None
     path = _full_mnist_folder(args.data) if full else None
     try:
-        res = train_mnist(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
-                          momentum=args.momentum, schedule=args.schedule, shift=args.shift, seed=args.seed,
-                          full=full, path=path, progress=args.progress)
+        train = train_cnn if args.model == 'cnn' else train_mnist  # the same options and the same result
+        res = train(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, optimizer=args.optimizer,
+                    momentum=args.momentum, schedule=args.schedule, shift=args.shift, seed=args.seed,
+                    full=full, path=path, progress=args.progress)
     except (ValueError, OSError) as e:  # damaged data files: the readers name the file and what is wrong with it
         raise CommandError(f'cannot read MNIST: {e}') from e
     _check_loss(res.final_loss, res.config['lr'])
     _, (X_test, y_test) = load_mnist()  # the bundled subset carries the whole official test set
     out = Path(args.out)  # checked (and created) by `main` before training
-    loss_png, pred_png = out/'tensor_loss_curves.png', out/'mnist_predictions.png'
+    names = ('cnn_loss_curves.png', 'cnn_predictions.png') if args.model == 'cnn' else ('tensor_loss_curves.png', 'mnist_predictions.png')
+    loss_png, pred_png = out/names[0], out/names[1]
     plot_loss_curves(res.history, loss_png)
     plot_predictions(res.model, X_test, y_test, path=pred_png)
-    return dict(command='mnist', train_accuracy=res.train_accuracy, test_accuracy=res.test_accuracy,
+    return dict(command='mnist', model=args.model, train_accuracy=res.train_accuracy, test_accuracy=res.test_accuracy,
                 final_loss=res.final_loss, seconds=round(res.seconds, 3), **res.config,
                 figures=dict(loss_curves=str(loss_png), predictions=str(pred_png)))
 
-register('mnist', 'train a 784-256-256-10 MLP on MNIST digits with the tensor engine (chapter 9)',
+register('mnist', 'train a network on MNIST digits with the tensor engine: the MLP of chapter 9, or the CNN of chapter 17',
          add_mnist_arguments, run_mnist)
 
 # %% ../nbs/11_cli.ipynb #25886195

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['SUBSET_PER_CLASS', 'SUBSET_SEED', 'MNIST_FILES', 'MNIST_SHAPES', 'MNIST_GZ_MD5', 'MNIST_SUBSET_SHA256',
-           'MNIST_MIRRORS', 'CorruptFileError', 'read_idx', 'build_mnist_subset', 'mnist_cache_dir', 'download_mnist',
+           'MNIST_MIRRORS', 'mnist_cache_dir', 'CorruptFileError', 'read_idx', 'build_mnist_subset', 'download_mnist',
            'find_mnist', 'load_mnist', 'DataLoader']
 
 # %% ../nbs/08_data.ipynb #d86c7edf
@@ -13,6 +13,12 @@ from importlib.resources import as_file, files
 from pathlib import Path
 import numpy as np
 from .files import atomic_write
+
+# %% ../nbs/08_data.ipynb #5e3aa89a
+def mnist_cache_dir() -> Path:
+    "The full MNIST's cache folder: `$AUTOGRAD_DATA/mnist` if set, else `$XDG_CACHE_HOME/autograd/mnist` (default `~/.cache/...`)."
+    if os.environ.get('AUTOGRAD_DATA'): return Path(os.environ['AUTOGRAD_DATA']).expanduser()/'mnist'
+    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser()/'autograd'/'mnist'
 
 # %% ../nbs/08_data.ipynb #4d804edb
 class CorruptFileError(ValueError):
@@ -170,12 +176,6 @@ def _read_subset(file, # a subset .npz file
     if found != MNIST_SUBSET_SHA256:
         raise CorruptFileError(file, f'the arrays have sha256 {found}, expected {MNIST_SUBSET_SHA256}: the file is damaged or was not built by build_mnist_subset')
     return arrays
-
-# %% ../nbs/08_data.ipynb #5e3aa89a
-def mnist_cache_dir() -> Path:
-    "The full MNIST's cache folder: `$AUTOGRAD_DATA/mnist` if set, else `$XDG_CACHE_HOME/autograd/mnist` (default `~/.cache/...`)."
-    if os.environ.get('AUTOGRAD_DATA'): return Path(os.environ['AUTOGRAD_DATA']).expanduser()/'mnist'
-    return Path(os.environ.get('XDG_CACHE_HOME') or '~/.cache').expanduser()/'autograd'/'mnist'
 
 # %% ../nbs/08_data.ipynb #fe3368a3
 MNIST_MIRRORS = ('https://ossci-datasets.s3.amazonaws.com/mnist/',  # used by torchvision
