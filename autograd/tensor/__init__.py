@@ -18,8 +18,7 @@ from .nn import functional  # so that `nn.functional` is an attribute, as in tor
 _all_ = ['Tensor', 'no_grad', 'is_grad_enabled', 'grad', 'gradcheck', 'concatenate', 'stack', 'from_op', 'accepts_dim', 'nn', 'optim']  # `from autograd.tensor import *` brings these too
 
 # %% ../../nbs/13_torch.ipynb #a76c1386
-try: from autograd.tensor.engine import enable_grad, set_grad_enabled  # the engine's other grad-mode switches
-except ImportError: pass
+from .engine import enable_grad, set_grad_enabled  # the engine's other grad-mode switches
 
 # %% ../../nbs/13_torch.ipynb #efd66f89
 float16, float32, float64 = np.float16, np.float32, np.float64
