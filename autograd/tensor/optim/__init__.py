@@ -99,9 +99,10 @@ def _update(self:Optimizer, p, g, group, state): raise NotImplementedError(f'{ty
 @patch
 def _scratch(self:Optimizer, p, k=0):
     "Work array `k` shaped like `p`, one per dtype shared by all parameters and reused at every step."
-    buf = self._work.get((p.dtype, k))
-    if buf is None or buf.size < p.size: buf = self._work[(p.dtype, k)] = np.empty(p.size, p.dtype)
-    return buf[:p.size].reshape(p.shape)
+    a = p._data  # the array itself: cheaper than the Tensor's properties, on a path taken for every parameter
+    buf = self._work.get((a.dtype, k))
+    if buf is None or buf.size < a.size: buf = self._work[(a.dtype, k)] = np.empty(a.size, a.dtype)
+    return buf[:a.size].reshape(a.shape)
 
 @patch
 def _direction(self:Optimizer, p, g, weight_decay, maximize):
