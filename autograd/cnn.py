@@ -15,7 +15,7 @@ from .tensor.nn import Module, Linear, ReLU, Sequential, cross_entropy
 from .tensor.nn import Conv2d, MaxPool2d, Flatten, Unflatten, BatchNorm2d
 from .data import load_mnist, DataLoader
 from .tensor.optim import SGD, Adam
-from .mnist import MNISTResult, evaluate, predict, cosine_lr, shift_digits, _check_settings
+from .mnist import MNISTResult, train_loop, evaluate, predict, cosine_lr, shift_digits, _check_settings
 from .moons import save_png
 
 # %% ../nbs/17_conv.ipynb #bc80f909
@@ -58,22 +58,7 @@ def train_cnn(epochs:int=15, # passes over the training images
     model = mnist_cnn(rng)
     params = model.parameters()
     opt = SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay) if optimizer == 'sgd' else Adam(params, lr=lr, weight_decay=weight_decay)
-    batches = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=rng)
-    history = dict(train_loss=[], test_loss=[], test_accuracy=[])
-    start, bar = time.perf_counter(), tqdm(range(epochs), desc='mnist cnn', unit='epoch', disable=not progress)
-    for epoch in bar:
-        if schedule == 'cosine': opt.lr = cosine_lr(lr, epoch, epochs)
-        total = 0.0
-        model.train()
-        for xb, yb in batches:
-            loss = cross_entropy(model(Tensor(shift_digits(xb, rng, shift))), yb)
-            opt.zero_grad(); loss.backward(); opt.step()
-            total += loss.item() * len(yb)
-        test_loss, test_acc = evaluate(model.eval(), X_test, y_test)
-        for k, v in zip(history, (total / len(y), test_loss, test_acc)): history[k].append(v)
-        bar.set_postfix(loss=f'{total / len(y):.4f}', test_acc=f'{test_acc:.4f}')
-    train_acc = evaluate(model.eval(), X, y)[1]
-    return MNISTResult(model, history, train_acc, test_acc, history['train_loss'][-1], time.perf_counter() - start, config)
+    return train_loop(model, opt, X, y, X_test, y_test, config, rng, progress, desc='mnist cnn')  # chapter 9's loop
 
 # %% ../nbs/17_conv.ipynb #c35e9efb
 def plot_filters(model:Sequential, # a network from `mnist_cnn`
