@@ -2,7 +2,7 @@
 
 Nothing here runs at import time except putting the repository root on `sys.path`, so that
 `python benchmarks/scalar.py` imports the `autograd` package of this checkout without installing it."""
-import cProfile, gc, io, json, os, platform, pstats, statistics, sys, time
+import cProfile, gc, io, json, os, platform, pstats, statistics, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,3 +166,15 @@ def top_functions(step, n=6, collect=True):
     total = sum(v[2] for _, v in rows)
     name = lambda f: f'{Path(f[0]).name}:{f[1]}({f[2]})' if f[0] != '~' else f[2]
     return [(name(f), v[2] / total) for f, v in rows[:n]]
+
+class WorkerProcess:
+    "This script again, as `script --torch-worker THREADS`, in a process of its own (its own threads, its own heap), answering one line per request."
+    def __init__(self, script, threads):
+        self.p = subprocess.Popen([sys.executable, str(script), '--torch-worker', str(threads)], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.info = json.loads(self._ask('info'))
+    def _ask(self, line):
+        self.p.stdin.write(line + '\n'); self.p.stdin.flush()
+        out = self.p.stdout.readline()
+        if not out: raise RuntimeError(f'torch worker died on {line!r}')
+        return out

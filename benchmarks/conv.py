@@ -17,7 +17,7 @@ The profile is cProfile's own time per function over a few of our steps, grouped
 import json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (ROOT, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, json_arg, write_json,
+from _common import (WorkerProcess, ROOT, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, json_arg, write_json,
                      numpy_blas_threads, top_functions)
 import numpy as np
 
@@ -92,17 +92,9 @@ def torch_or_none():
         return torch
     except ImportError: return None
 
-class TorchWorker:
+class TorchWorker(WorkerProcess):
     "PyTorch in a process of its own; `timed_block(n)` of a workload returns the seconds of n steps, timed there."
-    def __init__(self, threads):
-        self.p = subprocess.Popen([sys.executable, __file__, '--torch-worker', str(threads)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        self.info = json.loads(self._ask('info'))
-    def _ask(self, line):
-        self.p.stdin.write(line + '\n'); self.p.stdin.flush()
-        out = self.p.stdout.readline()
-        if not out: raise RuntimeError(f'torch worker died on {line!r}')
-        return out
+    def __init__(self, threads): super().__init__(__file__, threads)
     def block(self, key):
         self._ask(f'setup {key}')
         ask = self._ask

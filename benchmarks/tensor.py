@@ -29,7 +29,7 @@ reports its buffers to tracemalloc; PyTorch's allocator does not)."""
 import gc, json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, wait_for, json_arg, write_json,
+from _common import (WorkerProcess, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, wait_for, json_arg, write_json,
                      numpy_blas_threads, rss_kb, hwm_kb, reset_hwm, top_functions, blas_info)
 import numpy as np
 
@@ -145,17 +145,9 @@ def make_torch(B, seed=0, sizes=SIZES):
 
 MAKERS = dict(ours=make_ours, numpy=make_numpy, torch=make_torch)
 
-class TorchWorker:
+class TorchWorker(WorkerProcess):
     "PyTorch steps in a worker process (its own threads, its own heap); `timed_block(n)` returns seconds for n steps."
-    def __init__(self, threads):
-        self.p = subprocess.Popen([sys.executable, __file__, '--torch-worker', str(threads)], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        self.info = json.loads(self._ask('info'))
-    def _ask(self, line):
-        self.p.stdin.write(line + '\n'); self.p.stdin.flush()
-        out = self.p.stdout.readline()
-        if not out: raise RuntimeError(f'torch worker died on {line!r}')
-        return out
+    def __init__(self, threads): super().__init__(__file__, threads)
     def step_fn(self, B, sizes=SIZES):
         "A block-timing callable for batch size B (and layer sizes)."
         key = ','.join(map(str, (B, *sizes)))
