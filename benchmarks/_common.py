@@ -178,3 +178,17 @@ class WorkerProcess:
         out = self.p.stdout.readline()
         if not out: raise RuntimeError(f'torch worker died on {line!r}')
         return out
+
+def serve_worker(info, make_step):
+    "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `KEY n` (the seconds n steps take), one line each, from stdin."
+    steps = {}
+    for line in sys.stdin:
+        cmd, *args = line.split()
+        if cmd == 'info': out = json.dumps(info())
+        elif cmd == 'setup': steps[args[0]] = make_step(args[0]); out = 'ok'
+        else:
+            f, n = steps[args[0]], int(args[1])
+            t0 = time.perf_counter()
+            for _ in range(n): f()
+            out = repr(time.perf_counter() - t0)
+        print(out, flush=True)

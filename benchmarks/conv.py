@@ -17,7 +17,7 @@ The profile is cProfile's own time per function over a few of our steps, grouped
 import json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (WorkerProcess, ROOT, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, json_arg, write_json,
+from _common import (WorkerProcess, serve_worker, ROOT, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, json_arg, write_json,
                      numpy_blas_threads, top_functions)
 import numpy as np
 
@@ -108,20 +108,8 @@ def torch_worker(threads):
     from threadpoolctl import threadpool_limits
     limiter = threadpool_limits(limits=threads)  # kept for the life of the worker
     torch.set_num_threads(threads)
-    steps = {}
-    for line in sys.stdin:
-        cmd, *args = line.split()
-        if cmd == 'info': out = json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads()))
-        elif cmd == 'setup':
-            key = args[0]
-            steps[key] = make_torch_step(torch) if key == 'step' else make_torch_conv(torch, tuple(map(int, key.split(','))))
-            out = 'ok'
-        else:
-            f, n = steps[args[0]], int(args[1])
-            t0 = time.perf_counter()
-            for _ in range(n): f()
-            out = repr(time.perf_counter() - t0)
-        print(out, flush=True)
+    serve_worker(lambda: dict(torch=torch.__version__, threads=torch.get_num_threads()),
+                 lambda key: make_torch_step(torch) if key == 'step' else make_torch_conv(torch, tuple(map(int, key.split(',')))))
 
 def compare(ours, worker, key, repeats, number, threads):
     "Interleaved blocks of ours and (if present) PyTorch's workload `key`: summaries and the paired ratio."

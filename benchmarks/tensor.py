@@ -29,7 +29,7 @@ reports its buffers to tracemalloc; PyTorch's allocator does not)."""
 import gc, json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (WorkerProcess, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, wait_for, json_arg, write_json,
+from _common import (WorkerProcess, serve_worker, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, wait_for, json_arg, write_json,
                      numpy_blas_threads, rss_kb, hwm_kb, reset_hwm, top_functions, blas_info)
 import numpy as np
 
@@ -164,21 +164,12 @@ def torch_worker(threads):
     torch = torch_or_none()
     _limit_threads(threads)
     torch.set_num_threads(threads)
-    steps = {}
-    for line in sys.stdin:
-        cmd, *args = line.split()
-        if cmd == 'info':
-            out = json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=blas_info(),
-                                  mkl=torch.backends.mkl.is_available(), config=torch.__config__.parallel_info().splitlines()[:8]))
-        elif cmd == 'setup':
-            B, *sizes = map(int, args[0].split(','))
-            steps[args[0]] = make_torch(B, sizes=tuple(sizes)); out = 'ok'
-        else:
-            f, n = steps[args[0]], int(args[1])
-            t0 = time.perf_counter()
-            for _ in range(n): f()
-            out = repr(time.perf_counter() - t0)
-        print(out, flush=True)
+    def make_step(key):
+        B, *sizes = map(int, key.split(','))
+        return make_torch(B, sizes=tuple(sizes))
+    serve_worker(lambda: dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=blas_info(),
+                              mkl=torch.backends.mkl.is_available(), config=torch.__config__.parallel_info().splitlines()[:8]),
+                 make_step)
 
 def _limit_threads(n):
     "Give every BLAS/OpenMP library in this process `n` threads (kept for the life of the process)."
