@@ -1,4 +1,4 @@
-"""Convolutions (chapter 17) against PyTorch on the CPU: one training step of the chapter's CNN, and conv2d alone.
+"""Convolutions (chapter 15) against PyTorch on the CPU: one training step of the chapter's CNN, and conv2d alone.
 
 Usage: python benchmarks/conv.py [--quick] [--threads N] [--json out.json]
        (default: numpy's BLAS thread count for both systems; writes benchmarks/conv.json unless --json is given)

@@ -3,8 +3,8 @@
 # notebook in nbs/ with nbdev_test (the notebooks are the tests). Extra arguments go to nbdev_test.
 # It changes no tracked file: figures go to a temporary folder (regenerate the book's own with tools/figures.sh).
 #
-# The full MNIST (60,000 training images, 4 files, 11 MB) is needed by the cells marked `#| full_mnist` (chapters 8,
-# 9 and 11). They run when `find_mnist()` finds the files: in $AUTOGRAD_DATA/mnist, else ~/.cache/autograd/mnist; when
+# The full MNIST (60,000 training images, 4 files, 11 MB) is needed by the cells marked `#| full_mnist` (chapters 9,
+# 10 and 18). They run when `find_mnist()` finds the files: in $AUTOGRAD_DATA/mnist, else ~/.cache/autograd/mnist; when
 # AUTOGRAD_DATA is not set and the book's copy is beside the clone (../shared/data/mnist, as on CI), that copy is used.
 # Otherwise they are skipped, and this script says so; with AUTOGRAD_REQUIRE_FULL_MNIST=1 (CI) it fails instead.
 set -euo pipefail
@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM
 if [ -z "${AUTOGRAD_DATA:-}" ] && [ -d ../shared/data/mnist ]; then AUTOGRAD_DATA="$(cd ../shared/data && pwd)"; export AUTOGRAD_DATA; fi
 
 n=$(find nbs -name '[0-9]*.ipynb' -o -name index.ipynb | grep -v '/_' | wc -l)
-# How many cells are marked `#| full_mnist`, and where: "N cells (in 08_data: a, 09_mnist: b, ...)"
+# How many cells are marked `#| full_mnist`, and where: "N cells (in 09_data: a, 10_mnist: b, ...)"
 marked=$(.venv/bin/python - <<'PY'
 import json, pathlib
 counts = {p.stem: sum(any(l.strip().replace(' ', '') == '#|full_mnist' for l in ''.join(c['source']).splitlines())
