@@ -89,8 +89,11 @@ class Generator:
     "A seedable source of random numbers for the factories (numpy's PCG64), as `torch.Generator`."
     def __init__(self, seed:int=None): self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
     def manual_seed(self, seed:int):
-        "Restart the stream from `seed`; returns self."
-        self._seed, self.rng = seed, np.random.default_rng(seed)
+        "Restart the stream from `seed`, in place (layers that hold `rng` see the new stream); returns self."
+        fresh = np.random.default_rng(seed)
+        if hasattr(self, 'rng'): self.rng.bit_generator.state = fresh.bit_generator.state
+        else: self.rng = fresh
+        self._seed = seed
         return self
     def initial_seed(self) -> int:
         "The seed the stream last started from."
