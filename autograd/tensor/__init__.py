@@ -32,7 +32,7 @@ _INSTEAD = dict(device=_NO_DEVICES, cuda=_NO_DEVICES, backends=_NO_DEVICES, bflo
                 Size="shapes are tuples: x.size() and x.shape return one")
 
 _FUNCTIONS = set("""abs sqrt exp log sin cos tan tanh sigmoid relu log1p expm1 sign clamp clip floor ceil round trunc square reciprocal
-    rsqrt isnan isinf isfinite logical_not logical_and logical_or add sub mul div neg pow eq ne lt le gt ge allclose isclose
+    rsqrt isnan isinf isfinite logical_not logical_and logical_or add sub mul div neg pow remainder floor_divide eq ne lt le gt ge allclose isclose
     sum mean amax amin max min argmax argmin var std prod cumsum all any reshape flatten unflatten permute squeeze unsqueeze
     transpose t swapaxes broadcast_to softmax log_softmax matmul numel clone detach""".split())
 
@@ -707,7 +707,8 @@ def _inplace(t, other, fn, name):
     if in_graph and not (t.requires_grad and t.is_leaf): return {np.add: t.__add__, np.subtract: t.__sub__,
                                                                np.multiply: t.__mul__, np.true_divide: t.__truediv__}[fn](other)
     _check_inplace(t, None, name)
-    fn(t.data, other.data if isinstance(other, Tensor) else other, out=t.data)
+    try: fn(t.data, other.data if isinstance(other, Tensor) else other, out=t.data)
+    except TypeError as e: raise DtypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor ({e})") from None
     return t
 
 @patch
@@ -747,11 +748,11 @@ _UNARY = {np.exp: 'exp', np.log: 'log', np.tanh: 'tanh', np.sqrt: 'sqrt', np.sin
 _BINARY = {np.add: '__add__', np.subtract: '__sub__', np.multiply: '__mul__', np.true_divide: '__truediv__', np.power: '__pow__',
            np.matmul: '__matmul__', np.equal: '__eq__', np.not_equal: '__ne__', np.less: '__lt__', np.less_equal: '__le__',
            np.greater: '__gt__', np.greater_equal: '__ge__', np.bitwise_and: '__and__', np.bitwise_or: '__or__',
-           np.maximum: 'maximum', np.minimum: 'minimum'}
+           np.maximum: 'maximum', np.minimum: 'minimum', np.floor_divide: '__floordiv__', np.remainder: '__mod__'}
 _REFLECTED = {'__add__': '__radd__', '__sub__': '__rsub__', '__mul__': '__rmul__', '__truediv__': '__rtruediv__',
               '__pow__': '__rpow__', '__matmul__': '__rmatmul__', '__lt__': '__gt__', '__le__': '__ge__', '__gt__': '__lt__',
               '__ge__': '__le__', '__eq__': '__eq__', '__ne__': '__ne__', '__and__': '__and__', '__or__': '__or__',
-              'maximum': 'maximum', 'minimum': 'minimum'}
+              'maximum': 'maximum', 'minimum': 'minimum', '__floordiv__': '__rfloordiv__', '__mod__': '__rmod__'}
 
 @patch
 def __array_ufunc__(self:Tensor, ufunc, method, *inputs, **kwargs):
@@ -781,11 +782,32 @@ def pow(self:Tensor, exponent): "`self ** exponent`." ; return self ** exponent
 @patch
 def matmul(self:Tensor, other): "`self @ other`." ; return self @ other
 
+def _floor_divide_grad(g, out, need, a, b): return (g * 0 if need[0] else None), (g * 0 if need[1] else None)  # flat between jumps
+def _remainder_grad(g, out, need, a, b): return (g if need[0] else None), (-g * np.floor(a / b) if need[1] else None)
+
+def _floor_divide(a, b):
+    a, b = _operands(a, b)
+    return from_op(np.floor_divide(a.data, b.data), 'floor_divide', (a, b), _floor_divide_grad)
+
+def _remainder(a, b):
+    a, b = _operands(a, b)
+    return from_op(np.remainder(a.data, b.data), 'remainder', (a, b), _remainder_grad)
+
+@patch
+def __floordiv__(self:Tensor, other): "self // other: the quotient rounded down (PyTorch's and Python's `//`)." ; return _floor_divide(self, other)
+@patch
+def __rfloordiv__(self:Tensor, other): "other // self" ; return _floor_divide(other, self)
+@patch
+def __mod__(self:Tensor, other): "self % other: the remainder with the divisor's sign, a - b * floor(a / b)." ; return _remainder(self, other)
+@patch
+def __rmod__(self:Tensor, other): "other % self" ; return _remainder(other, self)
+Tensor.floor_divide, Tensor.remainder = Tensor.__floordiv__, Tensor.__mod__
+
 # %% ../../nbs/11_torch.ipynb #aec292ae
 _TENSOR_INSTEAD = dict(
     grad_fn="the operation that made a tensor is recorded as its `_op`; `is_leaf` says whether there is one",
     is_cuda=_NO_DEVICES, data_ptr="the memory is a numpy array: x.numpy()", concatenate="use torch.cat([...], dim)",
-    norm="write (x * x).sum().sqrt()", mT="use x.transpose(-2, -1)")
+    norm="write (x * x).sum().sqrt()", mT="use x.transpose(-2, -1)", logsumexp="write (x - m).exp().sum(dim, keepdim=True).log() + m with m = x.amax(dim, keepdim=True).detach() (this chapter's exercise 2)")
 
 @patch
 def __getattr__(self:Tensor, name):

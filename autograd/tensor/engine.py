@@ -552,6 +552,12 @@ def accepts_dim(f):
         return f(*args, **kwargs)
     return wrapper
 
+def _reduce(f, axis, keepdims, name):
+    "`f(axis=axis, keepdims=keepdims)`, an array's reduction method; an axis named twice is a ShapeError (PyTorch's RuntimeError), one out of range stays numpy's AxisError (an IndexError)."
+    try: return f(axis=axis, keepdims=keepdims)
+    except np.exceptions.AxisError: raise
+    except ValueError: raise ShapeError(f"{name}: dims {axis} name an axis more than once") from None
+
 def _kept_shape(shape, axis):
     "`shape` with the reduced axes kept as size 1 (what keepdims=True gives)."
     if axis is None or not shape: return (1,) * len(shape)  # a 0-d tensor has no axis to keep
@@ -572,7 +578,7 @@ def _broadcast_to_grad(g, out, need, x): return (g,)  # the engine's unbroadcast
 def sum(self:Tensor, axis=None, # int, tuple of ints, or None for all axes
         keepdims:bool=False): # keep reduced axes as size 1
     "Sum over `axis`."
-    data = self.data.sum(axis=axis, keepdims=keepdims)
+    data = _reduce(self.data.sum, axis, keepdims, 'sum')
     return _wrap(data, 'sum', (self,), _sum_grad, dict(axis=axis, keepdims=keepdims))
 
 @patch
@@ -580,7 +586,7 @@ def sum(self:Tensor, axis=None, # int, tuple of ints, or None for all axes
 def mean(self:Tensor, axis=None, # int, tuple of ints, or None for all axes
          keepdims:bool=False): # keep reduced axes as size 1
     "Mean over `axis`."
-    total = self.data.sum(axis=axis, keepdims=keepdims)
+    total = _reduce(self.data.sum, axis, keepdims, 'mean')
     n = self.size // max(total.size, 1)  # number of elements averaged into each output
     data = total / n if n else total * np.nan  # what np.mean gives (and dtype), without its Python-level overhead
     return _wrap(data, 'mean', (self,), _mean_grad, dict(axis=axis, keepdims=keepdims, n=n))
@@ -610,7 +616,7 @@ def _max_grad(g, out, need, x, axis, keepdims):
 def amax(self:Tensor, axis=None, # int, tuple of ints, or None for all axes
          keepdims:bool=False): # keep reduced axes as size 1
     "Maximum over `axis`; at ties the gradient is split equally among the maxima."
-    data = self.data.max(axis=axis, keepdims=keepdims)
+    data = _reduce(self.data.max, axis, keepdims, 'amax')
     return _wrap(data, 'max', (self,), _max_grad, dict(axis=axis, keepdims=keepdims))
 
 ValuesIndices = collections.namedtuple('ValuesIndices', 'values indices')  # what max(dim) and min(dim) return
