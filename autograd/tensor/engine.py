@@ -250,7 +250,8 @@ def _binary(a, b, op, fn, rule):
     if not isinstance(b, Tensor): b = _lift(b, a)
     if a._data.dtype != b._data.dtype or (fn is np.divide and a._data.dtype.kind != 'f'): a, b = _promote(a, b, fn is np.divide)
     try: data = fn(a._data, b._data)
-    except ValueError: broadcast_shape(a.shape, b.shape); raise  # the first call raises, naming both shapes
+    except ValueError as e:  # shapes that clash (broadcast_shape raises ShapeError, naming both), or integers to a negative power
+        broadcast_shape(a.shape, b.shape); raise DtypeError(f"'{op}' of {a.dtype} and {b.dtype}: {e}") from None
     return _wrap(data, op, (a, b), rule)
 
 # %% ../../nbs/05_tensor_engine.ipynb #3f8229b1
