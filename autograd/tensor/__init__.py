@@ -12,7 +12,7 @@ from fastcore.basics import patch
 from .engine import (Tensor, no_grad, is_grad_enabled, grad, gradcheck, concatenate, stack, from_op,
                                     accepts_dim, ValuesIndices)
 from .engine import ShapeError, DtypeError, broadcast_shape
-from .engine import _lift, _promote, _cast, _real, _select, _raw, _axis  # the engine's dtype rules and helpers, reused
+from .engine import _lift, _promote, _cast, _real, _select, _raw, _axis, _single  # the engine's dtype rules and helpers, reused
 from . import engine as _engine
 from . import nn, optim
 from .nn import functional  # so that `nn.functional` is an attribute, as in torch
@@ -34,7 +34,7 @@ _INSTEAD = dict(device=_NO_DEVICES, cuda=_NO_DEVICES, backends=_NO_DEVICES, bflo
 _FUNCTIONS = set("""abs sqrt exp log sin cos tan tanh sigmoid relu log1p expm1 sign clamp clip floor ceil round trunc square reciprocal
     rsqrt isnan isinf isfinite logical_not logical_and logical_or add sub mul div neg pow remainder floor_divide eq ne lt le gt ge allclose isclose
     sum mean amax amin max min argmax argmin var std prod cumsum all any reshape flatten unflatten permute squeeze unsqueeze
-    transpose t swapaxes broadcast_to softmax log_softmax matmul numel clone detach""".split())
+    transpose t swapaxes broadcast_to softmax log_softmax matmul numel clone detach unbind split chunk gather tril triu masked_fill""".split())
 
 def _function_of(name):
     "`torch.name(x, ...)`: the Tensor method `x.name(...)`, as a function."
@@ -577,6 +577,57 @@ def cat(tensors, # sequence of Tensors with equal shapes except along `dim`
     "Join tensors along an existing axis: the engine's `concatenate` under PyTorch's name."
     return concatenate(tensors, axis=dim)
 
+# %% ../../nbs/11_torch.ipynb #d5d05e68
+def _along(x, d, index):
+    "The index tuple that picks `index` along axis `d` of `x` and everything along the other axes."
+    return (slice(None),) * d + (index,)
+
+@patch
+def unbind(self:Tensor, dim:int=0):
+    "The slices along `dim`, as a tuple of tensors with that axis removed."
+    d = _dim(dim, self.ndim, 'unbind')
+    return tuple(self[_along(self, d, i)] for i in range(self.shape[d]))
+
+@patch
+def split(self:Tensor, split_size_or_sections, dim:int=0):
+    "Slices along `dim` of `split_size_or_sections` elements each (the last may be shorter), or of the sizes in a list."
+    d, n = _dim(dim, self.ndim, 'split'), self.shape[_dim(dim, self.ndim, 'split')]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        if split_size_or_sections < 1: raise ShapeError(f"split: the size must be positive, got {split_size_or_sections}")
+        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+    else: sizes = list(split_size_or_sections)
+    if sum(sizes) != n: raise ShapeError(f"split: sizes {sizes} add up to {sum(sizes)}, but dim {dim} has {n} elements")
+    ends = np.cumsum(sizes).tolist()
+    return tuple(self[_along(self, d, slice(e - s, e))] for s, e in zip(sizes, ends))
+
+@patch
+def chunk(self:Tensor, chunks:int, dim:int=0):
+    "At most `chunks` slices of equal size along `dim` (the last may be smaller), as `split` of the rounded-up size."
+    n = self.shape[_dim(dim, self.ndim, 'chunk')]
+    return self.split(max(-(-n // chunks), 1), dim)
+
+@patch
+def gather(self:Tensor, dim:int, index):
+    "out[i][j] = self[index[i][j]][j] for dim 0 (and so on): the elements `index` names along `dim`."
+    d, idx = _dim(dim, self.ndim, 'gather'), np.asarray(_raw(index))
+    if idx.dtype.kind not in 'iu': raise DtypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.ndim != self.ndim: raise ShapeError(f"gather: index has {idx.ndim} dims, the tensor {self.ndim}")
+    at = list(np.indices(idx.shape, sparse=True)); at[d] = idx
+    return self[tuple(at)]
+
+def _triangle(x, diagonal, lower):
+    "x where the column minus the row is <= diagonal (lower) or >= diagonal (upper), else 0."
+    r, c = np.indices(x.shape[-2:], sparse=True)
+    keep = (c - r <= diagonal) if lower else (c - r >= diagonal)
+    return where(np.broadcast_to(keep, x.shape), x, np.zeros((), x.dtype))
+
+@patch
+def tril(self:Tensor, diagonal:int=0): "The lower triangle (of the last two axes): elements with column - row <= diagonal; 0 elsewhere." ; return _triangle(self, diagonal, True)
+@patch
+def triu(self:Tensor, diagonal:int=0): "The upper triangle: elements with column - row >= diagonal; 0 elsewhere." ; return _triangle(self, diagonal, False)
+@patch
+def masked_fill(self:Tensor, mask, value): "`value` where the bool `mask` holds, x elsewhere (`where(mask, value, x)`)." ; return where(mask, value, self)
+
 # %% ../../nbs/11_torch.ipynb #bfa22603
 def _device_or_dtype(a):
     "Is `a` a device name (checked) rather than a dtype?"
@@ -632,6 +683,21 @@ def tolist(self:Tensor): "The data as (nested) Python lists of numbers." ; retur
 def clone(self:Tensor): "A copy of the data that stays in the graph (gradient passes through)." ; return from_op(self.data.copy(), 'clone', (self,), _clone_grad)
 @patch
 def numel(self:Tensor) -> int: "Number of elements." ; return self.data.size
+@patch
+def nelement(self:Tensor) -> int: "`numel()`." ; return self.data.size
+@patch
+def element_size(self:Tensor) -> int: "Bytes per element." ; return self.data.itemsize
+@patch
+def is_floating_point(self:Tensor) -> bool: "Is the dtype a float dtype?" ; return self.dtype.kind == 'f'
+@patch
+def __int__(self:Tensor): "The single element as a Python int (truncated)." ; return int(_single(self, 'int()'))
+@patch
+def __index__(self:Tensor):
+    "The single element of an integer tensor as an index (`[10, 20][torch.tensor(1)]`)."
+    if self.dtype.kind not in 'biu': raise TypeError(f"only integer tensors of a single element can be used as an index, got dtype {self.dtype}")
+    return int(_single(self, 'index'))
+@patch
+def __format__(self:Tensor, spec): "A 0-d tensor formats as its number (`f'{loss:.3f}'`); others as their repr." ; return format(self.item(), spec) if self.ndim == 0 else object.__format__(self, spec)
 @patch
 def dim(self:Tensor) -> int: "Number of axes." ; return self.data.ndim
 @patch(as_prop=True)
@@ -807,7 +873,7 @@ Tensor.floor_divide, Tensor.remainder = Tensor.__floordiv__, Tensor.__mod__
 _TENSOR_INSTEAD = dict(
     grad_fn="the operation that made a tensor is recorded as its `_op`; `is_leaf` says whether there is one",
     is_cuda=_NO_DEVICES, data_ptr="the memory is a numpy array: x.numpy()", concatenate="use torch.cat([...], dim)",
-    norm="write (x * x).sum().sqrt()", mT="use x.transpose(-2, -1)", logsumexp="write (x - m).exp().sum(dim, keepdim=True).log() + m with m = x.amax(dim, keepdim=True).detach() (this chapter's exercise 2)")
+    norm="write (x * x).sum().sqrt()", mT="use x.transpose(-2, -1)", flip="index with a reversed slice: x[..., ::-1] for the last dim (this chapter's exercise 3)", logsumexp="write (x - m).exp().sum(dim, keepdim=True).log() + m with m = x.amax(dim, keepdim=True).detach() (this chapter's exercise 2)")
 
 @patch
 def __getattr__(self:Tensor, name):

@@ -115,10 +115,15 @@ def grad(self:Tensor, value):
 def numpy(self:Tensor):
     "The data as an ndarray (shared, not copied)."
     return self.data
+def _single(t, what):
+    "The one element of `t` as a Python number; ShapeError (PyTorch's RuntimeError) if `t` has more or fewer."
+    if t._data.size != 1: raise ShapeError(f"{what}: a tensor of shape {t.shape} has {t._data.size} elements, not one")
+    return t._data.item()
+
 @patch
 def item(self:Tensor):
     "The single element as a Python number."
-    return self.data.item()
+    return _single(self, 'item')
 @patch
 def __array__(self:Tensor, dtype=None, copy=None):
     "Let `np.asarray(t)` see the data."
@@ -127,9 +132,9 @@ def __array__(self:Tensor, dtype=None, copy=None):
 @patch
 def __len__(self:Tensor): "Size of the first axis." ; return len(self.data)
 @patch
-def __float__(self:Tensor): "The single element as a Python float." ; return float(self.data)
+def __float__(self:Tensor): "The single element as a Python float." ; return float(_single(self, 'float()'))
 @patch
-def __bool__(self:Tensor): "Truth value of a single element, as in numpy." ; return bool(self.data)
+def __bool__(self:Tensor): "Truth value of a single element, as in numpy and PyTorch." ; return bool(_single(self, 'bool()'))
 
 # %% ../../nbs/05_tensor_engine.ipynb #e0a1c002
 _clock = 0  # number of in-place edits of tensor data so far, in any tensor; nodes remember its value when made
