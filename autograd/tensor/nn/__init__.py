@@ -30,14 +30,6 @@ class Module:
     def __call__(self, *args, **kwargs): return self.forward(*args, **kwargs)
     def extra_repr(self): return ''  # what a subclass shows between the parentheses of its repr
 
-# %% ../../../nbs/07_tensor_nn.ipynb #98ab2f38
-@patch
-def __repr__(self:Module):
-    head = f'{type(self).__name__}({self.extra_repr()}'
-    kids = [(n, m) for n, m in _members(self) if isinstance(m, Module)]
-    if not kids: return head + ')'
-    return head + ''.join(f'\n  ({n}): ' + repr(m).replace('\n', '\n  ') for n, m in kids) + '\n)'
-
 # %% ../../../nbs/07_tensor_nn.ipynb #b0ba33f1
 def _named_tensors(m, prefix=''):
     "Every (dotted name, Tensor, kind) under module `m`, depth-first in attribute order, repeats included; kind is 'param' or a buffer's kind."
@@ -236,6 +228,14 @@ def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
     "The elementwise `loss` averaged, summed or returned as it is."
     _check_reduction(fn, reduction)
     return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
+# %% ../../../nbs/07_tensor_nn.ipynb #98ab2f38
+@patch
+def __repr__(self:Module):
+    head = f'{type(self).__name__}({self.extra_repr()}'
+    kids = [(n, m) for n, m in _members(self) if isinstance(m, Module)]
+    if not kids: return head + ')'
+    return head + ''.join(f'\n  ({n}): ' + repr(m).replace('\n', '\n  ') for n, m in kids) + '\n)'
 
 # %% ../../../nbs/07_tensor_nn.ipynb #715c4f7f
 def mse_loss(input:Tensor, # predictions
