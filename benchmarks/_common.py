@@ -179,8 +179,8 @@ class WorkerProcess:
         if not out: raise RuntimeError(f'worker {self.p.args[2]} died on {line!r}')
         return out
 
-def serve_worker(info, make_step):
-    "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `KEY n` (the seconds n steps take), one line each, from stdin."
+def serve_worker(info, make_step, clock=time.perf_counter):
+    "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `run KEY n` (the seconds n steps take, by `clock`), one line each, from stdin."
     steps = {}
     for line in sys.stdin:
         cmd, *args = line.split()
@@ -188,7 +188,7 @@ def serve_worker(info, make_step):
         elif cmd == 'setup': steps[args[0]] = make_step(args[0]); out = 'ok'
         else:
             f, n = steps[args[0]], int(args[1])
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(n): f()
-            out = repr(time.perf_counter() - t0)
+            out = repr(clock() - t0)
         print(out, flush=True)

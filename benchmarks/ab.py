@@ -1,6 +1,6 @@
 """A/B: the tensor engine at a git revision against the working tree (or another revision), in one run.
 
-Usage: python benchmarks/ab.py REV [REV_B] [--rounds N] [--batches 32,128,512] [--threads 1] [--json out.json]
+Usage: python benchmarks/ab.py REV [REV_B] [--rounds N] [--batches 32,128,512] [--threads 1] [--clock cpu|wall] [--json out.json]
 
 Each side runs in a worker process of its own that imports `autograd` from its own tree (REV is checked out with
 `git worktree add --detach` into a temporary folder, removed at the end; without REV_B the other side is this
@@ -22,8 +22,8 @@ from tensor import make_ours, make_numpy, _limit_threads, SIZES
 
 TINY = (8, 8, 8, 4)
 
-def ab_worker(threads, root):
-    "Serve timed blocks of our step and the NumPy step, importing `autograd` from the tree at `root`."
+def ab_worker(threads, root, clock):
+    "Serve timed blocks of our step and the NumPy step, importing `autograd` from the tree at `root`, timed by `clock` ('cpu' or 'wall')."
     sys.path.insert(0, root)  # before anything imports autograd: this tree's package, not the one beside this script
     import autograd
     where = Path(autograd.__file__).resolve()
@@ -37,13 +37,14 @@ def ab_worker(threads, root):
     def make_step(key):  # 'ours,32,784,256,256,10'
         system, B, *sizes = key.split(',')
         return dict(ours=make_ours, numpy=make_numpy)[system](int(B), sizes=tuple(map(int, sizes)))
-    serve_worker(lambda: dict(autograd=str(where.parent), blas=blas_info()), make_step)
+    serve_worker(lambda: dict(autograd=str(where.parent), blas=blas_info()), make_step,
+                 clock=time.thread_time if clock == 'cpu' else time.perf_counter)
 
 class Side:
     "One side of the comparison: a worker process importing the engine of one tree."
-    def __init__(self, name, root, threads):
+    def __init__(self, name, root, threads, clock):
         self.name, self.root = name, root
-        self.w = WorkerProcess(__file__, threads, flag='--ab-worker', args=[root])
+        self.w = WorkerProcess(__file__, threads, flag='--ab-worker', args=[root, clock])
     def block(self, system, B, sizes, n):
         "Seconds per step over a block of `n` steps (the worker times itself)."
         return float(self.w._ask(f"run {system},{B},{','.join(map(str, sizes))} {n}")) / n
@@ -79,7 +80,7 @@ def compare(sides, B, sizes, rounds, target_s=0.03):
         [o / n_ for o, n_ in zip(times[(a, 'ours')], times[(a, 'numpy')])])])
     return out
 
-def main(rev_a, rev_b=None, rounds=21, batches=(32, 128, 512), threads=1):
+def main(rev_a, rev_b=None, rounds=21, batches=(32, 128, 512), threads=1, clock='cpu'):
     "Run the comparison and print one line per workload; return the results as a dict."
     tmp = tempfile.mkdtemp(prefix='ab-')
     made, sides = [], []
@@ -87,8 +88,8 @@ def main(rev_a, rev_b=None, rounds=21, batches=(32, 128, 512), threads=1):
         sha_a, path_a = checkout(rev_a, tmp); made.append(path_a)
         if rev_b is None: sha_b, path_b = 'working tree', ROOT
         else: (sha_b, path_b) = checkout(rev_b, tmp); made.append(path_b)
-        sides = [Side('A', str(path_a), threads), Side('B', str(path_b), threads)]
-        res = dict(A=dict(rev=rev_a, commit=sha_a), B=dict(rev=rev_b or 'working tree', commit=sha_b), threads=threads,
+        sides = [Side('A', str(path_a), threads, clock), Side('B', str(path_b), threads, clock)]
+        res = dict(A=dict(rev=rev_a, commit=sha_a), B=dict(rev=rev_b or 'working tree', commit=sha_b), threads=threads, clock=clock,
                    rounds=rounds, loadavg_start=loadavg(), blas=sides[0].w.info['blas'], results={})
         print(f"A = {rev_a} ({sha_a[:10]}), B = {res['B']['rev']}; {threads} BLAS thread(s), {rounds} rounds; "
               f"load average {res['loadavg_start']}")
@@ -113,11 +114,11 @@ def main(rev_a, rev_b=None, rounds=21, batches=(32, 128, 512), threads=1):
 
 if __name__ == '__main__':
     args = sys.argv[1:]
-    if args and args[0] == '--ab-worker': ab_worker(int(args[1]), args[2])
+    if args and args[0] == '--ab-worker': ab_worker(int(args[1]), args[2], args[3])
     else:
         opt = lambda k, d: args[args.index(k) + 1] if k in args else d
         revs = [a for i, a in enumerate(args) if not a.startswith('--') and (i == 0 or not args[i - 1].startswith('--'))]
         if not 1 <= len(revs) <= 2: raise SystemExit(__doc__.split('\n\n')[1])
-        out = main(*revs, rounds=int(opt('--rounds', 21)), threads=int(opt('--threads', 1)),
+        out = main(*revs, rounds=int(opt('--rounds', 21)), threads=int(opt('--threads', 1)), clock=opt('--clock', 'cpu'),
                    batches=tuple(int(b) for b in opt('--batches', '32,128,512').split(',')))
         if (p := json_arg()): write_json(out, p)

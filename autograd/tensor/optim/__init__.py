@@ -86,23 +86,22 @@ def step(self:Optimizer, closure=None, # optional function that recomputes and r
     "Update every parameter that has a gradient, in place; returns `closure()`'s loss if given."
     loss = closure() if closure is not None else None
     for group in self.param_groups:
-        for p in group['params']:
-            g = _grad_array(p)
-            if g is not None: self._update(p, g, group, self.state.setdefault(p, {}))
+        params = [p for p in group['params'] if p._grad is not None]  # no gradient: left alone, state untouched
+        if params: self._update_group(group, params, [_grad_array(p) for p in params])
     self._steps_taken = getattr(self, '_steps_taken', 0) + 1
     return loss
 
 @patch
-def _update(self:Optimizer, p, g, group, state): raise NotImplementedError(f'{type(self).__name__} must define _update()')
+def _update_group(self:Optimizer, group, params, grads):
+    raise NotImplementedError(f'{type(self).__name__} must define _update_group()')
 
 # %% ../../../nbs/08_tensor_optim.ipynb #47e22b7c
 @patch
 def _scratch(self:Optimizer, p, k=0):
-    "Work array `k` shaped like `p`, one per dtype shared by all parameters and reused at every step."
-    a = p._data  # the array itself: cheaper than the Tensor's properties, on a path taken for every parameter
-    buf = self._work.get((a.dtype, k))
-    if buf is None or buf.size < a.size: buf = self._work[(a.dtype, k)] = np.empty(a.size, a.dtype)
-    return buf[:a.size].reshape(a.shape)
+    "Work array `k` of parameter `p`, like its data: made at its first use, then the same array at every step."
+    a, t = p._data, self._work.get((p, k))
+    if t is None or t.shape != a.shape or t.dtype != a.dtype: t = self._work[(p, k)] = np.empty_like(a)
+    return t
 
 @patch
 def _direction(self:Optimizer, p, g, weight_decay, maximize):
@@ -156,22 +155,24 @@ def _check_group(self:SGD, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #61ffa8b9
 @patch
-def _update(self:SGD, p, g, group, state):
-    "One SGD step of parameter `p` with gradient array `g`."
-    lr, mu, tau = group['lr'], group['momentum'], group['dampening']
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    t = self._scratch(p, 1)
-    if mu:
-        b = state.get('momentum_buffer')
-        if b is None: b = state['momentum_buffer'] = np.array(d, dtype=p.dtype)  # b_1 = d_1, a copy
-        else:
-            b *= mu
-            if tau: np.multiply(d, 1 - tau, out=t); b += t
-            else: b += d
-        if group['nesterov']: np.multiply(b, mu, out=t); t += d; d = t  # d + mu * b
-        else: d = b
-    np.multiply(d, lr, out=t)
-    p.data -= t
+def _update_group(self:SGD, group, params, grads):
+    "One SGD step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, mu, tau, wd, maximize = group['lr'], group['momentum'], group['dampening'], group['weight_decay'], group['maximize']
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        t = self._scratch(p, 1)
+        if mu:
+            state = self.state.setdefault(p, {})
+            b = state.get('momentum_buffer')
+            if b is None: b = state['momentum_buffer'] = np.array(d, dtype=p.dtype)  # b_1 = d_1, a copy
+            else:
+                b *= mu
+                if tau: np.multiply(d, 1 - tau, out=t); b += t
+                else: b += d
+            if group['nesterov']: np.multiply(b, mu, out=t); t += d; d = t  # d + mu * b
+            else: d = b
+        np.multiply(d, lr, out=t)
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #532ffc2c
 class Adam(Optimizer):
@@ -194,22 +195,24 @@ def _check_group(self:Adam, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #52b99c19
 @patch
-def _update(self:Adam, p, g, group, state):
-    "One Adam step of parameter `p` with gradient array `g`."
-    lr, (b1, b2), eps, wd = group['lr'], group['betas'], group['eps'], group['weight_decay']
-    if self._decoupled: p.data *= 1 - lr * wd  # AdamW: shrink p directly ...
-    d = self._direction(p, g, 0 if self._decoupled else wd, group['maximize'])  # ... Adam: add wd * p to g
-    if not state:
-        state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-        if group['amsgrad']: state['max_exp_avg_sq'] = np.zeros_like(p.data)
-    m, v, t = state['exp_avg'], state['exp_avg_sq'], self._scratch(p, 1)
-    state['step'] += 1; n = state['step']
-    np.subtract(d, m, out=t); t *= 1 - b1; m += t        # m += (1 - b1)(d - m)
-    np.multiply(d, d, out=t); t *= 1 - b2; v *= b2; v += t  # v = b2 v + (1 - b2) d^2
-    if group['amsgrad']: v = np.maximum(state['max_exp_avg_sq'], v, out=state['max_exp_avg_sq'])
-    np.sqrt(v, out=t); t /= math.sqrt(1 - b2 ** n); t += eps
-    np.divide(m, t, out=t); t *= lr / (1 - b1 ** n)
-    p.data -= t
+def _update_group(self:Adam, group, params, grads):
+    "One Adam step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, (b1, b2), eps, wd, amsgrad, maximize = (group[k] for k in ('lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize'))
+    for p, g in zip(params, grads):
+        if self._decoupled: p.data *= 1 - lr * wd  # AdamW: shrink p directly ...
+        d = self._direction(p, g, 0 if self._decoupled else wd, maximize)  # ... Adam: add wd * p to g
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+            if amsgrad: state['max_exp_avg_sq'] = np.zeros_like(p.data)
+        m, v, t = state['exp_avg'], state['exp_avg_sq'], self._scratch(p, 1)
+        state['step'] += 1; n = state['step']
+        np.subtract(d, m, out=t); t *= 1 - b1; m += t        # m += (1 - b1)(d - m)
+        np.multiply(d, d, out=t); t *= 1 - b2; v *= b2; v += t  # v = b2 v + (1 - b2) d^2
+        if amsgrad: v = np.maximum(state['max_exp_avg_sq'], v, out=state['max_exp_avg_sq'])
+        np.sqrt(v, out=t); t /= math.sqrt(1 - b2 ** n); t += eps
+        np.divide(m, t, out=t); t *= lr / (1 - b1 ** n)
+        p.data -= t
 
 Adam._decoupled = False
 
@@ -250,29 +253,31 @@ def _check_group(self:RMSprop, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #eec10860
 @patch
-def _update(self:RMSprop, p, g, group, state):
-    "One RMSprop step of parameter `p` with gradient array `g`."
-    lr, a, mu = group['lr'], group['alpha'], group['momentum']
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    if not state:
-        state.update(step=0, square_avg=np.zeros_like(p.data))
-        if mu > 0: state['momentum_buffer'] = np.zeros_like(p.data)
-        if group['centered']: state['grad_avg'] = np.zeros_like(p.data)
-    state['step'] += 1
-    s, t = state['square_avg'], self._scratch(p, 1)
-    np.multiply(d, d, out=t); t *= 1 - a; s *= a; s += t          # s = a s + (1 - a) d^2
-    if group['centered']:
-        ga = state['grad_avg']
-        np.subtract(d, ga, out=t); t *= 1 - a; ga += t            # ga += (1 - a)(d - ga)
-        np.multiply(ga, ga, out=t); np.subtract(s, t, out=t); np.sqrt(t, out=t)
-    else: np.sqrt(s, out=t)
-    t += group['eps']
-    np.divide(d, t, out=t)                                        # the scaled gradient d / (sqrt(s) + eps)
-    if mu > 0:
-        b = state['momentum_buffer']; b *= mu; b += t
-        np.multiply(b, lr, out=t)
-    else: t *= lr
-    p.data -= t
+def _update_group(self:RMSprop, group, params, grads):
+    "One RMSprop step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, a, eps, wd, mu, centered, maximize = (group[k] for k in ('lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered', 'maximize'))
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p.data))
+            if mu > 0: state['momentum_buffer'] = np.zeros_like(p.data)
+            if centered: state['grad_avg'] = np.zeros_like(p.data)
+        state['step'] += 1
+        s, t = state['square_avg'], self._scratch(p, 1)
+        np.multiply(d, d, out=t); t *= 1 - a; s *= a; s += t          # s = a s + (1 - a) d^2
+        if centered:
+            ga = state['grad_avg']
+            np.subtract(d, ga, out=t); t *= 1 - a; ga += t            # ga += (1 - a)(d - ga)
+            np.multiply(ga, ga, out=t); np.subtract(s, t, out=t); np.sqrt(t, out=t)
+        else: np.sqrt(s, out=t)
+        t += eps
+        np.divide(d, t, out=t)                                        # the scaled gradient d / (sqrt(s) + eps)
+        if mu > 0:
+            b = state['momentum_buffer']; b *= mu; b += t
+            np.multiply(b, lr, out=t)
+        else: t *= lr
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #5da8389d
 class Adagrad(Optimizer):
@@ -295,16 +300,19 @@ def _check_group(self:Adagrad, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #51247077
 @patch
-def _update(self:Adagrad, p, g, group, state):
-    "One Adagrad step of parameter `p` with gradient array `g`."
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    if not state: state.update(step=0, sum=np.full_like(p.data, group['initial_accumulator_value']))
-    state['step'] += 1
-    s, t = state['sum'], self._scratch(p, 1)
-    np.multiply(d, d, out=t); s += t
-    np.sqrt(s, out=t); t += group['eps']; np.divide(d, t, out=t)
-    t *= group['lr'] / (1 + (state['step'] - 1) * group['lr_decay'])
-    p.data -= t
+def _update_group(self:Adagrad, group, params, grads):
+    "One Adagrad step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, lr_decay, eps, wd, s0, maximize = (group[k] for k in ('lr', 'lr_decay', 'eps', 'weight_decay', 'initial_accumulator_value', 'maximize'))
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        state = self.state.setdefault(p, {})
+        if not state: state.update(step=0, sum=np.full_like(p.data, s0))
+        state['step'] += 1
+        s, t = state['sum'], self._scratch(p, 1)
+        np.multiply(d, d, out=t); s += t
+        np.sqrt(s, out=t); t += eps; np.divide(d, t, out=t)
+        t *= lr / (1 + (state['step'] - 1) * lr_decay)
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #a2a86048
 @patch
