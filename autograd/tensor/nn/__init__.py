@@ -246,7 +246,7 @@ def _linear_grad(g, out, need, x, W, b=None):
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
     g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
     gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
-    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
+    gW = g2.T @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
     if b is None: return gx, gW
     return gx, gW, (g2.sum(axis=0) if need[2] else None)
 
@@ -293,7 +293,7 @@ class Sequential(Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module): raise TypeError(f'Sequential: item {i} is a {type(m).__name__}, not a Module')
             setattr(self, str(i), m)
-    def _layers(self): return [m for _, m in _members(self) if isinstance(m, Module)]
+    def _layers(self): return [m for m in vars(self).values() if isinstance(m, Module)]  # in the order they were set
     def __len__(self): return len(self._layers())
     def __getitem__(self, i): return self._layers()[i]
     def __iter__(self): return iter(self._layers())
@@ -315,9 +315,10 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
         bad = ~np.isfinite(t) | (t != np.floor(t))
         if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
     elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
-    out = (t < 0) | (t >= c)
-    if ignore_index is not None: out &= t != ignore_index
-    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
+    if t.size and (t.min() < 0 or t.max() >= c):  # two reductions; the elementwise search only when something is outside
+        out = (t < 0) | (t >= c)
+        if ignore_index is not None: out &= t != ignore_index
+        if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
     return t.astype(np.int64, copy=False)
 
 # %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
@@ -337,8 +338,8 @@ def _cross_entropy_grad(g, out, need, z, t, m, lse):
     if isinstance(z, Tensor):  # create_graph: p must stay a function of z, so use the engine's softmax
         onehot = np.zeros(z.shape, z.dtype); onehot[rows, t] = 1
         return ((z.softmax(axis=1) - onehot) * (g / n),)
-    p = np.exp(z - m - lse)  # softmax from the forward's row statistics
-    p *= g / n; p[rows, t] -= g / n  # the composed backward's operations, in its order: identical numbers
+    p, gn = np.exp(z - m - lse), g / n  # softmax from the forward's row statistics
+    p *= gn; p[rows, t] -= gn  # the composed backward's operations, in its order: identical numbers
     return (p,)
 
 # %% ../../../nbs/07_tensor_nn.ipynb #ff879ec8

@@ -75,19 +75,18 @@ def zero_grad(self:Optimizer, set_to_none:bool=True, # False: fill the existing 
             if set_to_none or p.grad is None: p.grad = None
             else: p.grad = np.zeros_like(p.data)
 
-def _grad_array(p):
-    "The gradient of `p` as an array (after `backward(create_graph=True)` `.grad` is a Tensor: use its values)."
-    g = p.grad
-    return g.data if isinstance(g, Tensor) else g
-
 @patch
 def step(self:Optimizer, closure=None, # optional function that recomputes and returns the loss
         ):
     "Update every parameter that has a gradient, in place; returns `closure()`'s loss if given."
     loss = closure() if closure is not None else None
     for group in self.param_groups:
-        params = [p for p in group['params'] if p._grad is not None]  # no gradient: left alone, state untouched
-        if params: self._update_group(group, params, [_grad_array(p) for p in params])
+        params, grads = [], []
+        for p in group['params']:
+            g = p._grad
+            if g is None: continue  # no part in the last backward: left alone, state untouched
+            params.append(p); grads.append(g.data if isinstance(g, Tensor) else g)  # a Tensor after create_graph=True
+        if params: self._update_group(group, params, grads)
     self._steps_taken = getattr(self, '_steps_taken', 0) + 1
     return loss
 
@@ -98,9 +97,14 @@ def _update_group(self:Optimizer, group, params, grads):
 # %% ../../../nbs/08_tensor_optim.ipynb #47e22b7c
 @patch
 def _scratch(self:Optimizer, p, k=0):
-    "Work array `k` of parameter `p`, like its data: made at its first use, then the same array at every step."
+    "Work array `k` shaped like `p`: a view, made once per parameter, into one buffer per dtype shared by all parameters."
     a, t = p._data, self._work.get((p, k))
-    if t is None or t.shape != a.shape or t.dtype != a.dtype: t = self._work[(p, k)] = np.empty_like(a)
+    if t is None or t.shape != a.shape or t.dtype != a.dtype:
+        buf = self._work.get((a.dtype, k))
+        if buf is None or buf.size < a.size:
+            n = max(q._data.size for g in self.param_groups for q in g['params'] if q._data.dtype == a.dtype)
+            buf = self._work[(a.dtype, k)] = np.empty(max(n, a.size), a.dtype)
+        t = self._work[(p, k)] = buf[:a.size].reshape(a.shape)
     return t
 
 @patch
