@@ -25,6 +25,8 @@ class Optimizer:
         groups = list(params)
         if not groups: raise ValueError('optimizer got an empty parameter list')
         for g in (groups if isinstance(groups[0], dict) else [{'params': groups}]): self.add_param_group(g)
+        for name in self.defaults:  # `opt.lr` reads and sets the option: see `_Option` below
+            if not hasattr(type(self), name): setattr(type(self), name, _Option(name))
 
 # %% ../../../nbs/08_tensor_optim.ipynb #b7474ae9
 @patch
@@ -119,22 +121,20 @@ def _direction(self:Optimizer, p, g, weight_decay, maximize):
     return d
 
 # %% ../../../nbs/08_tensor_optim.ipynb #396611af
-def _get_option(self, name):
-    "An option shared by every group, read as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
-    d = self.__dict__
-    if name not in d.get('defaults', ()): raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
-    values = [g[name] for g in d['param_groups']]
-    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {name}: {values}; read param_groups[i][{name!r}]')
-    return values[0]
-
-def _set_option(self, name, value):
-    "Setting an option as an attribute (`opt.lr = 0.01`) sets it in every group, checked."
-    if name in self.__dict__.get('defaults', ()):
-        for g in self.param_groups: self._check_group({**g, name: value})
-        for g in self.param_groups: g[name] = value
-    else: object.__setattr__(self, name, value)
-
-Optimizer.__getattr__, Optimizer.__setattr__ = _get_option, _set_option
+class _Option:
+    "An option shared by every group, read and set as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
+    def __init__(self, name): self.name = name
+    def __get__(self, opt, owner=None):
+        if opt is None: return self
+        if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no attribute {self.name!r}')
+        values = [g[self.name] for g in opt.param_groups]
+        if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {self.name}: {values}; read param_groups[i][{self.name!r}]')
+        return values[0]
+    def __set__(self, opt, value):
+        "Set the option in every group, after checking the value."
+        if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no option {self.name!r}')
+        for g in opt.param_groups: opt._check_group({**g, self.name: value})
+        for g in opt.param_groups: g[self.name] = value
 
 # %% ../../../nbs/08_tensor_optim.ipynb #dbaf5d01
 class SGD(Optimizer):
