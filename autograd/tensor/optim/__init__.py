@@ -100,13 +100,15 @@ def _update_group(self:Optimizer, group, params, grads):
 @patch
 def _scratch(self:Optimizer, p, k=0):
     "Work array `k` shaped like `p`: a view, made once per parameter, into one buffer per dtype shared by all parameters."
-    a, t = p._data, self._work.get((p, k))
-    if t is None or t.shape != a.shape or t.dtype != a.dtype:
+    a = p._data
+    made_for, t = self._work.get((p, k), (None, None))
+    if made_for is not a:  # the first step, or `p.data` was replaced since (maybe by another shape or dtype)
         buf = self._work.get((a.dtype, k))
         if buf is None or buf.size < a.size:
             n = max(q._data.size for g in self.param_groups for q in g['params'] if q._data.dtype == a.dtype)
             buf = self._work[(a.dtype, k)] = np.empty(max(n, a.size), a.dtype)
-        t = self._work[(p, k)] = buf[:a.size].reshape(a.shape)
+        t = buf[:a.size].reshape(a.shape)
+        self._work[(p, k)] = a, t
     return t
 
 @patch
