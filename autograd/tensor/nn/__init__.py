@@ -307,19 +307,21 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
                    c:int, # number of classes
                    ignore_index=None, # a target value allowed outside [0, c): "no class here"
                    fn:str='cross_entropy', # the loss, named in error messages
-                  ) -> np.ndarray:
-    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
+                  ) -> tuple:
+    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`); and whether any is `ignore_index`."
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
     if t.dtype.kind == 'f':
         bad = ~np.isfinite(t) | (t != np.floor(t))
         if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
     elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
-    if t.size and (t.min() < 0 or t.max() >= c):  # two reductions; the elementwise search only when something is outside
+    lo, hi = (t.min(), t.max()) if t.size else (0, -1)  # two reductions; elementwise searches only when they are needed
+    if lo < 0 or hi >= c:
         out = (t < 0) | (t >= c)
         if ignore_index is not None: out &= t != ignore_index
         if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
-    return t.astype(np.int64, copy=False)
+    ignored = ignore_index is not None and lo <= ignore_index <= hi and bool((t == ignore_index).any())
+    return t.astype(np.int64, copy=False), ignored
 
 # %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
 def _check_reduction(fn:str, reduction):
@@ -357,12 +359,12 @@ def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per examp
     if logits.ndim != 2 or 0 in logits.shape:
         raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
     n, c = logits.shape
-    t = _class_targets(targets, n, c, ignore_index)
+    t, ignored = _class_targets(targets, n, c, ignore_index)
     z = logits.data
     m = z.max(axis=1, keepdims=True)
     zs = z - m  # every exponent <= 0: exp cannot overflow
     lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
-    if weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
+    if weight is not None or label_smoothing or reduction != 'mean' or ignored:
         return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing)
     loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
     return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
