@@ -346,8 +346,9 @@ def _backprop(root, seed, retain_graph, create_graph, targets=None):
             if id(node) not in wanted: continue
         if node._stamp != _clock: _check_unedited(node)  # some data was edited in place since the forward pass
         parents, saved = node._prev, node._saved
-        ins, out = (parents, node) if create_graph else ([p._data for p in parents], node._data)
-        need = [p.requires_grad for p in parents]
+        ins, need = [], []  # one loop for both lists: this runs for every node
+        for p in parents: ins.append(p if create_graph else p._data); need.append(p.requires_grad)
+        out = node if create_graph else node._data
         pgrads = rule(g, out, need, *ins, **saved) if saved else rule(g, out, need, *ins)
         if not retain_graph: node._prev, node._rule, node._saved = (), _freed, None
         if type(pgrads) is not tuple or len(pgrads) != len(parents): pgrads = _one_per_input(pgrads, node._op, parents)
@@ -369,7 +370,7 @@ def _seed(out, grad, create_graph):
         if out._data.size != 1:
             raise RuntimeError(f"backward: output has shape {out.shape}; only a single-element output can start "
                                "from 1, pass grad= with the output's shape")
-        grad = np.ones(out._data.shape, out._data.dtype)
+        grad = np.array(1, out._data.dtype).reshape(out._data.shape)  # one element: cheaper than np.ones
     elif not (create_graph and isinstance(grad, Tensor)):
         grad = np.asarray(_raw(grad), dtype=out.dtype)
     if grad.shape != out.shape:

@@ -314,14 +314,16 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
     if t.dtype.kind == 'f':
         bad = ~np.isfinite(t) | (t != np.floor(t))
         if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
+        with np.errstate(invalid='ignore'): ti = t.astype(np.int64)  # a value too large for int64 is found just below
     elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
-    lo, hi = (t.min(), t.max()) if t.size else (0, -1)  # two reductions; elementwise searches only when they are needed
-    if lo < 0 or hi >= c:
+    else: ti = t.astype(np.int64, copy=False)
+    outside = ti.size and ti.view(np.uint64).max() >= c  # read as unsigned, a negative index is huge: one reduction checks both ends
+    if outside:  # find the culprit in the values as given
         out = (t < 0) | (t >= c)
         if ignore_index is not None: out &= t != ignore_index
         if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
-    ignored = ignore_index is not None and lo <= ignore_index <= hi and bool((t == ignore_index).any())
-    return t.astype(np.int64, copy=False), ignored
+    ignored = ignore_index is not None and (outside or 0 <= ignore_index < c) and bool((ti == ignore_index).any())
+    return ti, ignored
 
 # %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
 def _check_reduction(fn:str, reduction):

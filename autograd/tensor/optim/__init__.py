@@ -13,6 +13,10 @@ from ..engine import Tensor
 from ..nn import Module
 
 # %% ../../../nbs/08_tensor_optim.ipynb #09f1f777
+class _Option:
+    "One option of an optimizer, read and set as its attribute, `opt.lr`: a descriptor (how it reads and writes: below)."
+    def __init__(self, name): self.name = name
+
 class Optimizer:
     "Base class: parameter groups with their options, per-parameter state, `zero_grad()` and `step()`."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -25,7 +29,7 @@ class Optimizer:
         groups = list(params)
         if not groups: raise ValueError('optimizer got an empty parameter list')
         for g in (groups if isinstance(groups[0], dict) else [{'params': groups}]): self.add_param_group(g)
-        for name in self.defaults:  # `opt.lr` reads and sets the option: see `_Option` below
+        for name in self.defaults:  # `opt.lr` reads and sets the option in every group: see `_Option`
             if not hasattr(type(self), name): setattr(type(self), name, _Option(name))
 
 # %% ../../../nbs/08_tensor_optim.ipynb #b7474ae9
@@ -123,20 +127,21 @@ def _direction(self:Optimizer, p, g, weight_decay, maximize):
     return d
 
 # %% ../../../nbs/08_tensor_optim.ipynb #396611af
-class _Option:
-    "An option shared by every group, read and set as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
-    def __init__(self, name): self.name = name
-    def __get__(self, opt, owner=None):
-        if opt is None: return self
-        if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no attribute {self.name!r}')
-        values = [g[self.name] for g in opt.param_groups]
-        if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {self.name}: {values}; read param_groups[i][{self.name!r}]')
-        return values[0]
-    def __set__(self, opt, value):
-        "Set the option in every group, after checking the value."
-        if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no option {self.name!r}')
-        for g in opt.param_groups: opt._check_group({**g, self.name: value})
-        for g in opt.param_groups: g[self.name] = value
+@patch
+def __get__(self:_Option, opt, owner=None):
+    "The option's value, which every group must share: `opt.lr` (PyTorch keeps options only in `param_groups`)."
+    if opt is None: return self
+    if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no attribute {self.name!r}')
+    values = [g[self.name] for g in opt.param_groups]
+    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {self.name}: {values}; read param_groups[i][{self.name!r}]')
+    return values[0]
+
+@patch
+def __set__(self:_Option, opt, value):
+    "Set the option in every group, after checking the value: `opt.lr = 0.01`."
+    if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no option {self.name!r}')
+    for g in opt.param_groups: opt._check_group({**g, self.name: value})
+    for g in opt.param_groups: g[self.name] = value
 
 # %% ../../../nbs/08_tensor_optim.ipynb #dbaf5d01
 class SGD(Optimizer):
