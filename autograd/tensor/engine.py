@@ -201,12 +201,12 @@ def _wrap(data, op, parents, rule, saved=None):
     t = object.__new__(Tensor)
     t._data = data if type(data) is np.ndarray else np.asarray(data)  # numpy returns scalars for 0-d results
     t._grad, t._owns_grad, t._op = None, False, op
-    t.requires_grad, t._prev, t._rule, t._saved = False, (), None, None
     if _mode.enabled:
         for p in parents:  # a plain loop: cheaper than any() over a generator for one or two parents
             if p.requires_grad:
                 t.requires_grad, t._prev, t._rule, t._saved, t._stamp = True, parents, rule, saved, _clock
-                break
+                return t
+    t.requires_grad, t._prev, t._rule, t._saved = False, (), None, None  # a constant: records nothing
     return t
 
 # %% ../../nbs/05_tensor_engine.ipynb #92005a22
