@@ -384,9 +384,9 @@ def _accumulate(self:Tensor, g):
     if isinstance(g, Tensor) or isinstance(self._grad, Tensor):  # create_graph: gradients are graph nodes
         self._grad, self._owns_grad = (g if self._grad is None else self._grad + g), False
         return
-    g = np.asarray(g)
+    if type(g) is not np.ndarray: g = np.asarray(g)
     if self._grad is None:
-        fresh = g.dtype != self._data.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
+        fresh = g.dtype is not self._data.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
         self._grad, self._owns_grad = (g.astype(self._data.dtype), True) if fresh else (g, False)
     elif self._owns_grad: self._grad += g
     else: self._grad, self._owns_grad = np.asarray(self._grad + g, self._data.dtype), True  # 0-d sums are numpy scalars
@@ -403,7 +403,8 @@ def _unshared(found, seed):
     seen = {id(_owner(seed))}
     for i, (node, g) in enumerate(found):
         a = g._data if isinstance(g, Tensor) else g  # _owner(g), written out: this loop runs for every leaf
-        k = id(a if a.base is None else a.base)
+        b = a.base
+        k = id(a if b is None else b)
         if k in seen: found[i] = node, (g + 0 if isinstance(g, Tensor) else np.array(g))  # + 0: a copy in the graph
         else: seen.add(k)
     return found
