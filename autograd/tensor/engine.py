@@ -402,9 +402,7 @@ def _unshared(found, seed):
     "`found` with a copy of every gradient that shares memory with the seed or with a gradient listed before it."
     seen = {id(_owner(seed))}
     for i, (node, g) in enumerate(found):
-        a = g._data if isinstance(g, Tensor) else g  # _owner(g), written out: this loop runs for every leaf
-        b = a.base
-        k = id(a if b is None else b)
+        k = id(_owner(g))
         if k in seen: found[i] = node, (g + 0 if isinstance(g, Tensor) else np.array(g))  # + 0: a copy in the graph
         else: seen.add(k)
     return found
