@@ -168,19 +168,19 @@ def top_functions(step, n=6, collect=True):
     return [(name(f), v[2] / total) for f, v in rows[:n]]
 
 class WorkerProcess:
-    "This script again, as `script --torch-worker THREADS`, in a process of its own (its own threads, its own heap), answering one line per request."
-    def __init__(self, script, threads):
-        self.p = subprocess.Popen([sys.executable, str(script), '--torch-worker', str(threads)], stdin=subprocess.PIPE,
+    "This script again, as `script FLAG THREADS *ARGS`, in a process of its own (its own threads, its own heap), answering one line per request."
+    def __init__(self, script, threads, flag='--torch-worker', args=()):
+        self.p = subprocess.Popen([sys.executable, str(script), flag, str(threads), *map(str, args)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         self.info = json.loads(self._ask('info'))
     def _ask(self, line):
         self.p.stdin.write(line + '\n'); self.p.stdin.flush()
         out = self.p.stdout.readline()
-        if not out: raise RuntimeError(f'torch worker died on {line!r}')
+        if not out: raise RuntimeError(f'worker {self.p.args[2]} died on {line!r}')
         return out
 
-def serve_worker(info, make_step):
-    "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `KEY n` (the seconds n steps take), one line each, from stdin."
+def serve_worker(info, make_step, clock=time.perf_counter):
+    "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `run KEY n` (the seconds n steps take, by `clock`), one line each, from stdin."
     steps = {}
     for line in sys.stdin:
         cmd, *args = line.split()
@@ -188,7 +188,7 @@ def serve_worker(info, make_step):
         elif cmd == 'setup': steps[args[0]] = make_step(args[0]); out = 'ok'
         else:
             f, n = steps[args[0]], int(args[1])
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(n): f()
-            out = repr(time.perf_counter() - t0)
+            out = repr(clock() - t0)
         print(out, flush=True)

@@ -66,8 +66,8 @@ def topological_order(root): # any node: an object whose `_prev` is a tuple of n
         for child in operands:
             if id(child) not in seen:
                 seen.add(id(child))
-                stack.append((child, iter(child._prev)))
-                break
+                if child._prev: stack.append((child, iter(child._prev))); break
+                order.append(child)  # a leaf has no operands: finished as soon as it is found
         else:  # all operands finished
             stack.pop()
             order.append(node)

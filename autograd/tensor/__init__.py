@@ -875,14 +875,15 @@ _TENSOR_INSTEAD = dict(
     is_cuda=_NO_DEVICES, data_ptr="the memory is a numpy array: x.numpy()", concatenate="use torch.cat([...], dim)",
     norm="write (x * x).sum().sqrt()", mT="use x.transpose(-2, -1)", flip="index with a reversed slice: x[..., ::-1] for the last dim (this chapter's exercise 3)", logsumexp="write (x - m).exp().sum(dim, keepdim=True).log() + m with m = x.amax(dim, keepdim=True).detach() (this chapter's exercise 2)")
 
-@patch
-def __getattr__(self:Tensor, name):
-    "A missing attribute: say what to use instead where we know it."
-    if name.startswith('__'): raise AttributeError(name)  # numpy and Python probe for protocols: fail fast
-    hint = _TENSOR_INSTEAD.get(name)
-    if hint is None and name.endswith('_') and hasattr(Tensor, name[:-1]):
-        hint = f"in-place {name}() is not available: write x = x.{name[:-1]}(...)"
-    raise AttributeError(f"'Tensor' object has no attribute {name!r}" + (f": {hint}" if hint else ''))
+def _missing(name, hint):
+    "A stand-in for a name Tensor lacks: reading it raises the AttributeError Python would, with `hint` added."
+    def refuse(self): raise AttributeError(f"'Tensor' object has no attribute {name!r}: {hint}")
+    return property(refuse, doc=f"Not available: {hint}")
+
+for _name, _hint in _TENSOR_INSTEAD.items(): setattr(Tensor, _name, _missing(_name, _hint))
+for _name in [n for n in dir(Tensor) if not n.startswith('_') and n not in _TENSOR_INSTEAD and callable(getattr(Tensor, n))]:
+    if not hasattr(Tensor, _name + '_'):  # PyTorch's in-place form of a method we have
+        setattr(Tensor, _name + '_', _missing(_name + '_', f"in-place {_name}_() is not available: write x = x.{_name}(...)"))
 
 # %% ../../nbs/11_torch.ipynb #8b3e0f25
 for _name in [n for n, v in list(globals().items()) if not n.startswith('_') and (v is None or v is getattr(builtins, n, None))]:

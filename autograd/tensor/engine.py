@@ -83,12 +83,10 @@ class _Size(int):
     def __new__(cls, n, shape): s = int.__new__(cls, n); s.shape = shape; return s
     def __call__(self, dim=None): return self.shape if dim is None else self.shape[dim]
 
-@patch(as_prop=True)
-def shape(self:Tensor): "Shape of the data." ; return self._data.shape
-@patch(as_prop=True)
-def ndim(self:Tensor): "Number of axes." ; return self._data.ndim
-@patch(as_prop=True)
-def dtype(self:Tensor): "numpy dtype of the data." ; return self._data.dtype
+# read on every operation: attrgetter reads the array's attribute in C, without a Python call
+Tensor.shape = property(operator.attrgetter('_data.shape'), doc="Shape of the data.")
+Tensor.ndim = property(operator.attrgetter('_data.ndim'), doc="Number of axes.")
+Tensor.dtype = property(operator.attrgetter('_data.dtype'), doc="numpy dtype of the data.")
 @patch(as_prop=True)
 def size(self:Tensor): "Number of elements; called, `size()` is the shape and `size(d)` one axis's length, as in PyTorch." ; return _Size(self._data.size, self._data.shape)
 @patch(as_prop=True)
@@ -185,12 +183,12 @@ def _wrap(data, op, parents, rule, saved=None):
     t = object.__new__(Tensor)
     t._data = data if type(data) is np.ndarray else np.asarray(data)  # numpy returns scalars for 0-d results
     t._grad, t._owns_grad, t._op = None, False, op
-    t.requires_grad, t._prev, t._rule, t._saved = False, (), None, None
     if _mode.enabled:
         for p in parents:  # a plain loop: cheaper than any() over a generator for one or two parents
             if p.requires_grad:
                 t.requires_grad, t._prev, t._rule, t._saved, t._stamp = True, parents, rule, saved, _clock
-                break
+                return t
+    t.requires_grad, t._prev, t._rule, t._saved = False, (), None, None  # a constant: records nothing
     return t
 
 # %% ../../nbs/05_tensor_engine.ipynb #92005a22
@@ -312,21 +310,23 @@ def _backprop(root, seed, retain_graph, create_graph, targets=None):
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None: continue  # a constant, or no path from root to this node
+        rule = node._rule
         if wanted is None:
-            if node._rule is None: found.append((node, g)); continue
+            if rule is None: found.append((node, g)); continue
         else:
             if id(node) in targets: found.append((node, g))
-            elif node._rule is _freed: _freed()
+            elif rule is _freed: _freed()
             if id(node) not in wanted: continue
         if node._stamp != _clock: _check_unedited(node)  # some data was edited in place since the forward pass
-        parents = node._prev
-        ins, out = (parents, node) if create_graph else ([p._data for p in parents], node._data)
-        need = [p.requires_grad for p in parents]
-        pgrads = node._rule(g, out, need, *ins, **node._saved) if node._saved else node._rule(g, out, need, *ins)
+        parents, saved = node._prev, node._saved
+        ins, need = [], []  # one loop for both lists: this runs for every node
+        for p in parents: ins.append(p if create_graph else p._data); need.append(p.requires_grad)
+        out = node if create_graph else node._data
+        pgrads = rule(g, out, need, *ins, **saved) if saved else rule(g, out, need, *ins)
         if not retain_graph: node._prev, node._rule, node._saved = (), _freed, None
         if type(pgrads) is not tuple or len(pgrads) != len(parents): pgrads = _one_per_input(pgrads, node._op, parents)
-        for p, gp in zip(parents, pgrads):
-            if not p.requires_grad: continue
+        for p, gp, n in zip(parents, pgrads, need):
+            if not n: continue
             if type(gp) is not np.ndarray or gp.shape != p._data.shape:
                 gp = _fit(gp, p, node._op, parents)  # the one place broadcasting is undone, and shapes are checked
             k = id(p)
@@ -340,10 +340,10 @@ def _seed(out, grad, create_graph):
         raise RuntimeError("backward: this tensor does not require grad "
                            "(no input had requires_grad=True, or it was made under no_grad)")
     if grad is None:
-        if out.size != 1:
+        if out._data.size != 1:
             raise RuntimeError(f"backward: output has shape {out.shape}; only a single-element output can start "
                                "from 1, pass gradient= with the output's shape")
-        grad = np.ones(out.shape, out.dtype)
+        grad = np.array(1, out._data.dtype).reshape(out._data.shape)  # one element: cheaper than np.ones
     elif not (create_graph and isinstance(grad, Tensor)):
         grad = np.asarray(_raw(grad), dtype=out.dtype)
     if grad.shape != out.shape:
@@ -357,9 +357,9 @@ def _accumulate(self:Tensor, g):
     if isinstance(g, Tensor) or isinstance(self._grad, Tensor):  # create_graph: gradients are graph nodes
         self._grad, self._owns_grad = (g if self._grad is None else self._grad + g), False
         return
-    g = np.asarray(g)
+    if type(g) is not np.ndarray: g = np.asarray(g)
     if self._grad is None:
-        fresh = g.dtype != self._data.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
+        fresh = g.dtype is not self._data.dtype or not g.flags.writeable  # e.g. a read-only broadcast view
         self._grad, self._owns_grad = (g.astype(self._data.dtype), True) if fresh else (g, False)
     elif self._owns_grad: self._grad += g
     else: self._grad, self._owns_grad = np.asarray(self._grad + g, self._data.dtype), True  # 0-d sums are numpy scalars
@@ -839,9 +839,10 @@ def from_op(data, # the result, computed with numpy from the parents' data
             **saved, # constants the rule needs (targets, axes, ...), passed back to it by keyword
            ) -> Tensor:
     "The output Tensor of an operation defined outside the engine: it records `parents`, `rule` and `saved` when some parent requires grad."
-    parents = tuple(parents)
-    for i, p in enumerate(parents):
+    if type(parents) is not tuple: parents = tuple(parents)
+    for p in parents:
         if not isinstance(p, Tensor):
+            i = next(i for i, q in enumerate(parents) if q is p)
             raise TypeError(f"from_op {op!r}: parent {i} is a {type(p).__name__}, not a Tensor; pass constants as keyword arguments")
     if not callable(rule): raise TypeError(f"from_op {op!r}: rule must be callable, got {type(rule).__name__}")
     return _wrap(data, op, parents, rule, saved or None)  # the engine's own ops call _wrap directly: no extra cost

@@ -92,7 +92,7 @@ def _linear_grad(g, out, need, x, W, b=None):
     x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
     g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
     gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
-    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
+    gW = g2.T @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
     if b is None: return gx, gW
     return gx, gW, (g2.sum(axis=0) if need[2] else None)
 
@@ -140,7 +140,7 @@ class Sequential(Module):
         for i, m in enumerate(modules):
             if not isinstance(m, Module): raise TypeError(f'Sequential: item {i} is a {type(m).__name__}, not a Module')
             setattr(self, str(i), m)
-    def _layers(self): return [m for _, m in _members(self) if isinstance(m, Module)]
+    def _layers(self): return [m for m in vars(self).values() if isinstance(m, Module)]  # in the order they were set
     def __len__(self): return len(self._layers())
     def __getitem__(self, i): return self._layers()[i]
     def __iter__(self): return iter(self._layers())
@@ -155,8 +155,8 @@ def _cross_entropy_grad(g, out, need, z, t, m, lse):
     if isinstance(z, Tensor):  # create_graph: p must stay a function of z, so use the engine's softmax
         onehot = np.zeros(z.shape, z.dtype); onehot[rows, t] = 1
         return ((z.softmax(axis=1) - onehot) * (g / n),)
-    p = np.exp(z - m - lse)  # softmax from the forward's row statistics
-    p *= g / n; p[rows, t] -= g / n  # the composed backward's operations, in its order: identical numbers
+    p, gn = np.exp(z - m - lse), g[()] / n  # softmax from the forward's row statistics; g[()]: a numpy scalar divides faster
+    p *= gn; p[rows, t] -= gn  # the composed backward's operations, in its order: identical numbers
     return (p,)
 
 # %% ../../../nbs/07_tensor_nn.ipynb #fc6ae900
@@ -190,12 +190,12 @@ def cross_entropy(input:Tensor, # (N, C) unnormalised scores (logits), one row p
         raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
     n, c = logits.shape
     probs = _probabilities(targets, logits.shape)
-    t = _class_targets(targets, n, c, ignore_index) if probs is None else None
+    t, ignored = _class_targets(targets, n, c, ignore_index) if probs is None else (None, False)
     z = logits.data
     m = z.max(axis=1, keepdims=True)
     zs = z - m  # every exponent <= 0: exp cannot overflow
     lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
-    if probs is not None or weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
+    if probs is not None or weight is not None or label_smoothing or reduction != 'mean' or ignored:
         return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing, probs)
     loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
     return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
@@ -206,18 +206,23 @@ def _class_targets(targets, # class indices: list, ndarray or Tensor, one per ro
                    c:int, # number of classes
                    ignore_index=None, # a target value allowed outside [0, c): "no class here"
                    fn:str='cross_entropy', # the loss, named in error messages
-                  ) -> np.ndarray:
-    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
+                  ) -> tuple:
+    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`); and whether any is `ignore_index`."
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
     if t.dtype.kind == 'f':
         bad = ~np.isfinite(t) | (t != np.floor(t))
         if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
+        with np.errstate(invalid='ignore'): ti = t.astype(np.int64)  # a value too large for int64 is found just below
     elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
-    out = (t < 0) | (t >= c)
-    if ignore_index is not None: out &= t != ignore_index
-    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
-    return t.astype(np.int64, copy=False)
+    else: ti = t.astype(np.int64, copy=False)
+    outside = ti.size and ti.view(np.uint64).max() >= c  # read as unsigned, a negative index is huge: one reduction checks both ends
+    if outside:  # find the culprit in the values as given
+        out = (t < 0) | (t >= c)
+        if ignore_index is not None: out &= t != ignore_index
+        if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
+    ignored = ignore_index is not None and (outside or 0 <= ignore_index < c) and bool((ti == ignore_index).any())
+    return ti, ignored
 
 # %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
 def _check_reduction(fn:str, reduction):

@@ -152,7 +152,7 @@ def nll_loss(input:Tensor, # (N, C) log-probabilities, or (N, C, d1, ...) with o
     if x.ndim > 2: return _per_position(nll_loss, x, target, reduction, weight=weight, ignore_index=ignore_index)
     if x.ndim != 2 or 0 in x.shape: raise ValueError(f'nll_loss: input must have shape (N, C) with N, C >= 1, got {x.shape}')
     n, c = x.shape
-    t = _class_targets(target, n, c, ignore_index, 'nll_loss')
+    t, _ = _class_targets(target, n, c, ignore_index, 'nll_loss')
     w = np.ones(c, x.dtype) if weight is None else np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=x.dtype)
     if w.shape != (c,): raise ValueError(f'nll_loss: weight must have shape ({c},), one per class, got {w.shape}')
     keep = t != ignore_index

@@ -13,6 +13,10 @@ from ..engine import Tensor
 from ..nn import Module
 
 # %% ../../../nbs/08_tensor_optim.ipynb #09f1f777
+class _Option:
+    "One option of an optimizer, read and set as its attribute, `opt.lr`: a descriptor (how it reads and writes: below)."
+    def __init__(self, name): self.name = name
+
 class Optimizer:
     "Base class: parameter groups with their options, per-parameter state, `zero_grad()` and `step()`."
     def __init__(self, params, # iterable of Tensors (e.g. `model.parameters()`), or of dicts: parameter groups
@@ -25,6 +29,8 @@ class Optimizer:
         groups = list(params)
         if not groups: raise ValueError('optimizer got an empty parameter list')
         for g in (groups if isinstance(groups[0], dict) else [{'params': groups}]): self.add_param_group(g)
+        for name in self.defaults:  # `opt.lr` reads and sets the option in every group: see `_Option`
+            if not hasattr(type(self), name): setattr(type(self), name, _Option(name))
 
 # %% ../../../nbs/08_tensor_optim.ipynb #b7474ae9
 @patch
@@ -75,34 +81,39 @@ def zero_grad(self:Optimizer, set_to_none:bool=True, # False: fill the existing 
             if set_to_none or p.grad is None: p.grad = None
             else: p.grad = np.zeros_like(p.data)
 
-def _grad_array(p):
-    "The gradient of `p` as an array (after `backward(create_graph=True)` `.grad` is a Tensor: use its values)."
-    g = p.grad
-    return g.data if isinstance(g, Tensor) else g
-
 @patch
 def step(self:Optimizer, closure=None, # optional function that recomputes and returns the loss
         ):
     "Update every parameter that has a gradient, in place; returns `closure()`'s loss if given."
     loss = closure() if closure is not None else None
     for group in self.param_groups:
+        params, grads = [], []
         for p in group['params']:
-            g = _grad_array(p)
-            if g is not None: self._update(p, g, group, self.state.setdefault(p, {}))
+            g = p._grad
+            if g is None: continue  # no part in the last backward: left alone, state untouched
+            params.append(p); grads.append(g.data if isinstance(g, Tensor) else g)  # a Tensor after create_graph=True
+        if params: self._update_group(group, params, grads)
     self._steps_taken = getattr(self, '_steps_taken', 0) + 1
     return loss
 
 @patch
-def _update(self:Optimizer, p, g, group, state): raise NotImplementedError(f'{type(self).__name__} must define _update()')
+def _update_group(self:Optimizer, group, params, grads):
+    raise NotImplementedError(f'{type(self).__name__} must define _update_group()')
 
 # %% ../../../nbs/08_tensor_optim.ipynb #47e22b7c
 @patch
 def _scratch(self:Optimizer, p, k=0):
-    "Work array `k` shaped like `p`, one per dtype shared by all parameters and reused at every step."
-    a = p._data  # the array itself: cheaper than the Tensor's properties, on a path taken for every parameter
-    buf = self._work.get((a.dtype, k))
-    if buf is None or buf.size < a.size: buf = self._work[(a.dtype, k)] = np.empty(a.size, a.dtype)
-    return buf[:a.size].reshape(a.shape)
+    "Work array `k` shaped like `p`: a view, made once per parameter, into one buffer per dtype shared by all parameters."
+    a = p._data
+    made_for, t = self._work.get((p, k), (None, None))
+    if made_for is not a:  # the first step, or `p.data` was replaced since (maybe by another shape or dtype)
+        buf = self._work.get((a.dtype, k))
+        if buf is None or buf.size < a.size:
+            n = max(q._data.size for g in self.param_groups for q in g['params'] if q._data.dtype == a.dtype)
+            buf = self._work[(a.dtype, k)] = np.empty(max(n, a.size), a.dtype)
+        t = buf[:a.size].reshape(a.shape)
+        self._work[(p, k)] = a, t
+    return t
 
 @patch
 def _direction(self:Optimizer, p, g, weight_decay, maximize):
@@ -138,22 +149,26 @@ def _check_group(self:SGD, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #61ffa8b9
 @patch
-def _update(self:SGD, p, g, group, state):
-    "One SGD step of parameter `p` with gradient array `g`."
-    lr, mu, tau = group['lr'], group['momentum'], group['dampening']
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    t = self._scratch(p, 1)
-    if mu:
-        b = state.get('momentum_buffer')
-        if b is None: b = state['momentum_buffer'] = np.array(d, dtype=p.dtype)  # b_1 = d_1, a copy
-        else:
-            b *= mu
-            if tau: np.multiply(d, 1 - tau, out=t); b += t
-            else: b += d
-        if group['nesterov']: np.multiply(b, mu, out=t); t += d; d = t  # d + mu * b
-        else: d = b
-    np.multiply(d, lr, out=t)
-    p.data -= t
+def _update_group(self:SGD, group, params, grads):
+    "One SGD step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, mu, tau, wd, maximize = group['lr'], group['momentum'], group['dampening'], group['weight_decay'], group['maximize']
+    rate = None  # lr as a 0-d array of the parameters' dtype: the same product as with the Python float, with less overhead
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        t = self._scratch(p, 1)
+        if mu:
+            state = self.state.setdefault(p, {})
+            b = state.get('momentum_buffer')
+            if b is None: b = state['momentum_buffer'] = np.array(d, dtype=p.dtype)  # b_1 = d_1, a copy
+            else:
+                b *= mu
+                if tau: np.multiply(d, 1 - tau, out=t); b += t
+                else: b += d
+            if group['nesterov']: np.multiply(b, mu, out=t); t += d; d = t  # d + mu * b
+            else: d = b
+        if rate is None or rate.dtype is not d.dtype: rate = np.asarray(lr, d.dtype)
+        np.multiply(d, rate, out=t)
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #532ffc2c
 class Adam(Optimizer):
@@ -176,22 +191,24 @@ def _check_group(self:Adam, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #52b99c19
 @patch
-def _update(self:Adam, p, g, group, state):
-    "One Adam step of parameter `p` with gradient array `g`."
-    lr, (b1, b2), eps, wd = group['lr'], group['betas'], group['eps'], group['weight_decay']
-    if self._decoupled: p.data *= 1 - lr * wd  # AdamW: shrink p directly ...
-    d = self._direction(p, g, 0 if self._decoupled else wd, group['maximize'])  # ... Adam: add wd * p to g
-    if not state:
-        state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
-        if group['amsgrad']: state['max_exp_avg_sq'] = np.zeros_like(p.data)
-    m, v, t = state['exp_avg'], state['exp_avg_sq'], self._scratch(p, 1)
-    state['step'] += 1; n = state['step']
-    np.subtract(d, m, out=t); t *= 1 - b1; m += t        # m += (1 - b1)(d - m)
-    np.multiply(d, d, out=t); t *= 1 - b2; v *= b2; v += t  # v = b2 v + (1 - b2) d^2
-    if group['amsgrad']: v = np.maximum(state['max_exp_avg_sq'], v, out=state['max_exp_avg_sq'])
-    np.sqrt(v, out=t); t /= math.sqrt(1 - b2 ** n); t += eps
-    np.divide(m, t, out=t); t *= lr / (1 - b1 ** n)
-    p.data -= t
+def _update_group(self:Adam, group, params, grads):
+    "One Adam step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, (b1, b2), eps, wd, amsgrad, maximize = (group[k] for k in ('lr', 'betas', 'eps', 'weight_decay', 'amsgrad', 'maximize'))
+    for p, g in zip(params, grads):
+        if self._decoupled: p.data *= 1 - lr * wd  # AdamW: shrink p directly ...
+        d = self._direction(p, g, 0 if self._decoupled else wd, maximize)  # ... Adam: add wd * p to g
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+            if amsgrad: state['max_exp_avg_sq'] = np.zeros_like(p.data)
+        m, v, t = state['exp_avg'], state['exp_avg_sq'], self._scratch(p, 1)
+        state['step'] += 1; n = state['step']
+        np.subtract(d, m, out=t); t *= 1 - b1; m += t        # m += (1 - b1)(d - m)
+        np.multiply(d, d, out=t); t *= 1 - b2; v *= b2; v += t  # v = b2 v + (1 - b2) d^2
+        if amsgrad: v = np.maximum(state['max_exp_avg_sq'], v, out=state['max_exp_avg_sq'])
+        np.sqrt(v, out=t); t /= math.sqrt(1 - b2 ** n); t += eps
+        np.divide(m, t, out=t); t *= lr / (1 - b1 ** n)
+        p.data -= t
 
 Adam._decoupled = False
 
@@ -232,29 +249,31 @@ def _check_group(self:RMSprop, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #eec10860
 @patch
-def _update(self:RMSprop, p, g, group, state):
-    "One RMSprop step of parameter `p` with gradient array `g`."
-    lr, a, mu = group['lr'], group['alpha'], group['momentum']
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    if not state:
-        state.update(step=0, square_avg=np.zeros_like(p.data))
-        if mu > 0: state['momentum_buffer'] = np.zeros_like(p.data)
-        if group['centered']: state['grad_avg'] = np.zeros_like(p.data)
-    state['step'] += 1
-    s, t = state['square_avg'], self._scratch(p, 1)
-    np.multiply(d, d, out=t); t *= 1 - a; s *= a; s += t          # s = a s + (1 - a) d^2
-    if group['centered']:
-        ga = state['grad_avg']
-        np.subtract(d, ga, out=t); t *= 1 - a; ga += t            # ga += (1 - a)(d - ga)
-        np.multiply(ga, ga, out=t); np.subtract(s, t, out=t); np.sqrt(t, out=t)
-    else: np.sqrt(s, out=t)
-    t += group['eps']
-    np.divide(d, t, out=t)                                        # the scaled gradient d / (sqrt(s) + eps)
-    if mu > 0:
-        b = state['momentum_buffer']; b *= mu; b += t
-        np.multiply(b, lr, out=t)
-    else: t *= lr
-    p.data -= t
+def _update_group(self:RMSprop, group, params, grads):
+    "One RMSprop step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, a, eps, wd, mu, centered, maximize = (group[k] for k in ('lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered', 'maximize'))
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        state = self.state.setdefault(p, {})
+        if not state:
+            state.update(step=0, square_avg=np.zeros_like(p.data))
+            if mu > 0: state['momentum_buffer'] = np.zeros_like(p.data)
+            if centered: state['grad_avg'] = np.zeros_like(p.data)
+        state['step'] += 1
+        s, t = state['square_avg'], self._scratch(p, 1)
+        np.multiply(d, d, out=t); t *= 1 - a; s *= a; s += t          # s = a s + (1 - a) d^2
+        if centered:
+            ga = state['grad_avg']
+            np.subtract(d, ga, out=t); t *= 1 - a; ga += t            # ga += (1 - a)(d - ga)
+            np.multiply(ga, ga, out=t); np.subtract(s, t, out=t); np.sqrt(t, out=t)
+        else: np.sqrt(s, out=t)
+        t += eps
+        np.divide(d, t, out=t)                                        # the scaled gradient d / (sqrt(s) + eps)
+        if mu > 0:
+            b = state['momentum_buffer']; b *= mu; b += t
+            np.multiply(b, lr, out=t)
+        else: t *= lr
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #5da8389d
 class Adagrad(Optimizer):
@@ -277,34 +296,36 @@ def _check_group(self:Adagrad, group):
 
 # %% ../../../nbs/08_tensor_optim.ipynb #51247077
 @patch
-def _update(self:Adagrad, p, g, group, state):
-    "One Adagrad step of parameter `p` with gradient array `g`."
-    d = self._direction(p, g, group['weight_decay'], group['maximize'])
-    if not state: state.update(step=0, sum=np.full_like(p.data, group['initial_accumulator_value']))
-    state['step'] += 1
-    s, t = state['sum'], self._scratch(p, 1)
-    np.multiply(d, d, out=t); s += t
-    np.sqrt(s, out=t); t += group['eps']; np.divide(d, t, out=t)
-    t *= group['lr'] / (1 + (state['step'] - 1) * group['lr_decay'])
-    p.data -= t
+def _update_group(self:Adagrad, group, params, grads):
+    "One Adagrad step of each parameter in `params` (from `group`) with its gradient array in `grads`."
+    lr, lr_decay, eps, wd, s0, maximize = (group[k] for k in ('lr', 'lr_decay', 'eps', 'weight_decay', 'initial_accumulator_value', 'maximize'))
+    for p, g in zip(params, grads):
+        d = self._direction(p, g, wd, maximize)
+        state = self.state.setdefault(p, {})
+        if not state: state.update(step=0, sum=np.full_like(p.data, s0))
+        state['step'] += 1
+        s, t = state['sum'], self._scratch(p, 1)
+        np.multiply(d, d, out=t); s += t
+        np.sqrt(s, out=t); t += eps; np.divide(d, t, out=t)
+        t *= lr / (1 + (state['step'] - 1) * lr_decay)
+        p.data -= t
 
 # %% ../../../nbs/08_tensor_optim.ipynb #396611af
-def _get_option(self, name):
-    "An option shared by every group, read as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
-    d = self.__dict__
-    if name not in d.get('defaults', ()): raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
-    values = [g[name] for g in d['param_groups']]
-    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {name}: {values}; read param_groups[i][{name!r}]')
+@patch
+def __get__(self:_Option, opt, owner=None):
+    "The option's value, which every group must share: `opt.lr` (PyTorch keeps options only in `param_groups`)."
+    if opt is None: return self
+    if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no attribute {self.name!r}')
+    values = [g[self.name] for g in opt.param_groups]
+    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {self.name}: {values}; read param_groups[i][{self.name!r}]')
     return values[0]
 
-def _set_option(self, name, value):
-    "Setting an option as an attribute (`opt.lr = 0.01`) sets it in every group, checked."
-    if name in self.__dict__.get('defaults', ()):
-        for g in self.param_groups: self._check_group({**g, name: value})
-        for g in self.param_groups: g[name] = value
-    else: object.__setattr__(self, name, value)
-
-Optimizer.__getattr__, Optimizer.__setattr__ = _get_option, _set_option
+@patch
+def __set__(self:_Option, opt, value):
+    "Set the option in every group, after checking the value: `opt.lr = 0.01`."
+    if self.name not in opt.defaults: raise AttributeError(f'{type(opt).__name__!r} object has no option {self.name!r}')
+    for g in opt.param_groups: opt._check_group({**g, self.name: value})
+    for g in opt.param_groups: g[self.name] = value
 
 # %% ../../../nbs/08_tensor_optim.ipynb #a2a86048
 @patch
