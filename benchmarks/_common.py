@@ -168,15 +168,15 @@ def top_functions(step, n=6, collect=True):
     return [(name(f), v[2] / total) for f, v in rows[:n]]
 
 class WorkerProcess:
-    "This script again, as `script --torch-worker THREADS`, in a process of its own (its own threads, its own heap), answering one line per request."
-    def __init__(self, script, threads):
-        self.p = subprocess.Popen([sys.executable, str(script), '--torch-worker', str(threads)], stdin=subprocess.PIPE,
+    "This script again, as `script FLAG THREADS *ARGS`, in a process of its own (its own threads, its own heap), answering one line per request."
+    def __init__(self, script, threads, flag='--torch-worker', args=(), python=None):  # python: another interpreter (a venv)
+        self.p = subprocess.Popen([python or sys.executable, str(script), flag, str(threads), *map(str, args)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         self.info = json.loads(self._ask('info'))
     def _ask(self, line):
         self.p.stdin.write(line + '\n'); self.p.stdin.flush()
         out = self.p.stdout.readline()
-        if not out: raise RuntimeError(f'torch worker died on {line!r}')
+        if not out: raise RuntimeError(f'worker {self.p.args[2]} died on {line!r}')
         return out
 
 def serve_worker(info, make_step):
