@@ -350,6 +350,10 @@ def _describe(s, buffers):
         args = [lab(a) for a in s.args] + [f'{k}={lab(v)}' for k, v in shown.items()]
         return f"{outs} = {s.name}({', '.join(args)})"
     if s.kind == 'state' and s.f is Tensor._bump: return f'{lab(s.args[0])}: version + 1'
+    if s.kind == 'state' and s.name == 'step count': return f'[state] {type(s.args[0]).__name__}: step count + 1'
+    if s.name == 'gemm':  # the arguments of _gemm_into: C^T = B^T A^T + C^T on Fortran operands
+        gemm, b, tb, a, ta, ct = s.args
+        return f'{lab(ct.T)} += {lab(a if ta else a.T)} @ {lab(b if tb else b.T)}  (BLAS gemm, beta = 1)'
     if s.kind == 'state' and s.f is _set_arg_slot: return f'argument {s.args[1]}.{s.name} = {lab(s.args[-1])}'
     if s.kind == 'state': return f'{lab(s.args[0])}.{s.name} = {lab(s.args[-1])}'
     return f'[{s.kind}] {s.name}'
@@ -767,7 +771,8 @@ def _undo_plan(steps):
         if s.kind == 'call': exact = False
         elif s.kind == 'rng': undo.generators.append(s.f.__self__)
         elif s.kind == 'state' and s.f is _set_arg_slot: undo.slots.append((None, s.args[1], s.args[2]))
-        elif s.kind == 'state' and s.f is not Tensor._bump: undo.slots.append((s.args[0], None, s.f.__self__))
+        elif s.kind == 'state' and getattr(s.f, '__self__', None) in _SLOT.values(): undo.slots.append((s.args[0], None, s.f.__self__))
+        elif s.kind == 'state' and s.f is not Tensor._bump: exact = False  # Python state that cannot be put back
         undo.arrays += [b.array for b in s.writes if b.kind == 'outside']
     return last, undo, exact
 
@@ -1046,9 +1051,14 @@ def _plain_sgd(opt):
     "Does every group of `opt` do plain gradient descent (no momentum, decay, dampening, Nesterov, maximize)?"
     return all(not (g['momentum'] or g['weight_decay'] or g['dampening'] or g['nesterov'] or g['maximize']) for g in opt.param_groups)
 
-def _sgd_check(opt):
-    "Before the folded updates: is the optimizer still plain SGD? Counts the step, as step() does."
+def _sgd_check(opt, groups):
+    "Before the folded updates (first thing in a replay): is the optimizer still plain SGD, over the same parameters?"
+    if len(opt.param_groups) != len(groups) or any(g is not h or g['params'] != ps for g, (h, ps) in zip(opt.param_groups, groups)):
+        raise _GuardFailed("the optimizer's parameter groups changed since the step was captured")
     if not _plain_sgd(opt): raise _GuardFailed("the optimizer's options changed since the step was captured")
+
+def _sgd_count(opt):
+    "What step() does besides the updates: count the step (learning-rate schedules read the count)."
     opt._steps_taken = getattr(opt, '_steps_taken', 0) + 1
 
 def _sgd_update(group, p, blocks):
@@ -1089,19 +1099,19 @@ def _lr_update(steps, trace):
             blocks = [(gf[k:k + size], df[k:k + size], w[:min(size, df.size - k)]) for k in range(0, df.size, size)]
             bp, bg = _find(trace.buffers, p._data), _find(trace.buffers, d)
             updates.append(_Step('op', 'sgd_update', _sgd_update, (g, p, blocks), reads={bp, bg}, writes={bp}))
-        guard = _Step('guard', 'SGD still plain', _sgd_check, (opt,))
-        return _early(steps[:i] + steps[i + 1:], i, guard, updates)
+        count = _Step('state', 'step count', _sgd_count, (opt,))
+        steps = _early(steps[:i] + [count] + steps[i + 1:], i, updates)
+        groups = [(g, list(g['params'])) for g in opt.param_groups]
+        return [_Step('guard', 'SGD still plain', _sgd_check, (opt, groups))] + steps  # it reads no array: first, like the other checks
     return steps
 
-def _early(steps, i, guard, updates):
+def _early(steps, i, updates):
     "Put each update right after the last step before `i` that touches its gradient or parameter, past no check or call."
     floor = max((k for k in range(i) if steps[k].kind in ('guard', 'call', 'rng')), default=-1)
-    top = i
     for u in updates:
         (bp,) = u.writes
         j = max((k for k in range(floor + 1, i) if steps[k].writes & u.reads or bp in steps[k].reads), default=floor)
-        steps.insert(j + 1, u); i += 1; top = min(top, j + 1)
-    steps.insert(max(top, floor + 1), guard)
+        steps.insert(j + 1, u); i += 1
     return steps
 
 _FUSION_PASSES['lr_update'] = _lr_update
