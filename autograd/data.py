@@ -177,6 +177,79 @@ def _read_subset(file, # a subset .npz file
         raise CorruptFileError(file, f'the arrays have sha256 {found}, expected {MNIST_SUBSET_SHA256}: the file is damaged or was not built by build_mnist_subset')
     return arrays
 
+# %% ../nbs/09_data.ipynb #f006707f
+def download_mnist(dest=None, # folder for the four files; None means mnist_cache_dir()
+                   mirrors=None, # base URLs, tried in order for each file; None means MNIST_MIRRORS
+                   timeout:float=30, # seconds to wait for a connection, and for each read
+                   deadline:float=600, # seconds allowed for each file's whole download
+                  ) -> Path:
+    "Make sure the four original MNIST files are in `dest`, downloading (and verifying) missing ones; return `dest`."
+    dest = mnist_cache_dir() if dest is None else Path(dest)
+    mirrors = MNIST_MIRRORS if mirrors is None else mirrors
+    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors)
+    if not mirrors: raise ValueError('download_mnist needs at least one mirror URL, got none')
+    for name in MNIST_FILES:
+        if not (dest/name).exists(): _fetch(name, dest, mirrors, timeout, deadline)
+    return dest
+
+# %% ../nbs/09_data.ipynb #dd7a68f1
+def find_mnist() -> Path:
+    "`mnist_cache_dir()` if the four original MNIST files are in it (checked for presence only), else None; downloads nothing."
+    d = mnist_cache_dir()
+    return d if all((d/name).is_file() for name in MNIST_FILES) else None
+
+# %% ../nbs/09_data.ipynb #8efc40be
+def _as_float(x:np.ndarray) -> np.ndarray:
+    "uint8 images (N, 28, 28) as float32 rows (N, 784) with values in [0, 1]."
+    out = x.reshape(len(x), -1).astype(np.float32)
+    out /= 255
+    return out
+
+# %% ../nbs/09_data.ipynb #ab0b7040
+def load_mnist(subset:bool=True, # the 20,000-image subset shipped in the package; False for the full 70,000
+               path=None, # subset=False only: a folder of the four .gz files (None: the cache, downloading if needed)
+              ) -> tuple:
+    "MNIST as `(X_train, y_train), (X_test, y_test)`: float32 images in [0, 1] of shape (N, 784), int64 labels."
+    if subset:
+        if path is not None: raise ValueError(f'path={path!r} is only used with subset=False: the subset ships in the package')
+        with as_file(files('autograd')/'_data'/'mnist_subset.npz') as f: a = _read_subset(f)
+        (xtr, ytr), (xte, yte) = (a['x_train'], a['y_train']), (a['x_test'], a['y_test'])
+    else: (xtr, ytr), (xte, yte) = _read_mnist(path) if path is not None else _read_cached_mnist()
+    return (_as_float(xtr), ytr.astype(np.int64)), (_as_float(xte), yte.astype(np.int64))
+
+# %% ../nbs/09_data.ipynb #5050dca2
+def _check_loader_args(X, y, batch_size):
+    "Raise a clear error unless `X` and `y` have the same number of rows and `batch_size` is an int >= 1."
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f'X and y must have the same number of rows, got shapes {X.shape} and {y.shape}')
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f'batch_size must be an int, got {batch_size!r}')
+    if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
+
+# %% ../nbs/09_data.ipynb #8dea59f2
+class DataLoader:
+    "Iterate over `(xb, yb)` mini-batches of the arrays `X` and `y`, optionally reshuffled every epoch."
+    def __init__(self, X, # inputs, one example per row (first axis)
+                 y, # targets, aligned with X
+                 batch_size:int=64, # rows per batch
+                 shuffle:bool=False, # visit the rows in a new random order every epoch
+                 seed=None, # seed of the shuffling generator; None: unpredictable
+                 drop_last:bool=False): # skip a last batch smaller than batch_size
+        self.X, self.y = np.asarray(X), np.asarray(y)
+        _check_loader_args(self.X, self.y, batch_size)
+        self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
+        self.rng = np.random.default_rng(seed)  # made once: each epoch draws the next permutation from it
+
+    def __len__(self):
+        n, b = len(self.X), self.batch_size
+        return n // b if self.drop_last else -(-n // b)  # ceiling division in integers
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.X)) if self.shuffle else None
+        for i in range(0, len(self) * self.batch_size, self.batch_size):
+            if order is None: yield self.X[i:i+self.batch_size], self.y[i:i+self.batch_size]
+            else: j = order[i:i+self.batch_size]; yield self.X[j], self.y[j]
+
 # %% ../nbs/09_data.ipynb #fe3368a3
 MNIST_MIRRORS = ('https://ossci-datasets.s3.amazonaws.com/mnist/',  # used by torchvision
                  'https://storage.googleapis.com/cvdf-datasets/mnist/')  # used by TensorFlow's tutorials
@@ -250,34 +323,6 @@ def _fetch(name, dest, mirrors, timeout, deadline):
         else: return
     raise _download_error(name, dest, failures)
 
-# %% ../nbs/09_data.ipynb #f006707f
-def download_mnist(dest=None, # folder for the four files; None means mnist_cache_dir()
-                   mirrors=None, # base URLs, tried in order for each file; None means MNIST_MIRRORS
-                   timeout:float=30, # seconds to wait for a connection, and for each read
-                   deadline:float=600, # seconds allowed for each file's whole download
-                  ) -> Path:
-    "Make sure the four original MNIST files are in `dest`, downloading (and verifying) missing ones; return `dest`."
-    dest = mnist_cache_dir() if dest is None else Path(dest)
-    mirrors = MNIST_MIRRORS if mirrors is None else mirrors
-    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors)
-    if not mirrors: raise ValueError('download_mnist needs at least one mirror URL, got none')
-    for name in MNIST_FILES:
-        if not (dest/name).exists(): _fetch(name, dest, mirrors, timeout, deadline)
-    return dest
-
-# %% ../nbs/09_data.ipynb #dd7a68f1
-def find_mnist() -> Path:
-    "`mnist_cache_dir()` if the four original MNIST files are in it (checked for presence only), else None; downloads nothing."
-    d = mnist_cache_dir()
-    return d if all((d/name).is_file() for name in MNIST_FILES) else None
-
-# %% ../nbs/09_data.ipynb #8efc40be
-def _as_float(x:np.ndarray) -> np.ndarray:
-    "uint8 images (N, 28, 28) as float32 rows (N, 784) with values in [0, 1]."
-    out = x.reshape(len(x), -1).astype(np.float32)
-    out /= 255
-    return out
-
 # %% ../nbs/09_data.ipynb #00400469
 def _read_cached_mnist() -> tuple:
     "The four arrays from the download cache, downloading missing files and fetching damaged ones again."
@@ -291,48 +336,3 @@ def _read_cached_mnist() -> tuple:
             except (OSError, ValueError) as e2:
                 raise type(e2)(f'{e}\nThe damaged file was removed from the cache, and downloading it again failed: {e2}') from e2
     return _read_mnist(folder)
-
-# %% ../nbs/09_data.ipynb #ab0b7040
-def load_mnist(subset:bool=True, # the 20,000-image subset shipped in the package; False for the full 70,000
-               path=None, # subset=False only: a folder of the four .gz files (None: the cache, downloading if needed)
-              ) -> tuple:
-    "MNIST as `(X_train, y_train), (X_test, y_test)`: float32 images in [0, 1] of shape (N, 784), int64 labels."
-    if subset:
-        if path is not None: raise ValueError(f'path={path!r} is only used with subset=False: the subset ships in the package')
-        with as_file(files('autograd')/'_data'/'mnist_subset.npz') as f: a = _read_subset(f)
-        (xtr, ytr), (xte, yte) = (a['x_train'], a['y_train']), (a['x_test'], a['y_test'])
-    else: (xtr, ytr), (xte, yte) = _read_mnist(path) if path is not None else _read_cached_mnist()
-    return (_as_float(xtr), ytr.astype(np.int64)), (_as_float(xte), yte.astype(np.int64))
-
-# %% ../nbs/09_data.ipynb #5050dca2
-def _check_loader_args(X, y, batch_size):
-    "Raise a clear error unless `X` and `y` have the same number of rows and `batch_size` is an int >= 1."
-    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f'X and y must have the same number of rows, got shapes {X.shape} and {y.shape}')
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f'batch_size must be an int, got {batch_size!r}')
-    if batch_size < 1: raise ValueError(f'batch_size must be at least 1, got {batch_size}')
-
-# %% ../nbs/09_data.ipynb #8dea59f2
-class DataLoader:
-    "Iterate over `(xb, yb)` mini-batches of the arrays `X` and `y`, optionally reshuffled every epoch."
-    def __init__(self, X, # inputs, one example per row (first axis)
-                 y, # targets, aligned with X
-                 batch_size:int=64, # rows per batch
-                 shuffle:bool=False, # visit the rows in a new random order every epoch
-                 seed=None, # seed of the shuffling generator; None: unpredictable
-                 drop_last:bool=False): # skip a last batch smaller than batch_size
-        self.X, self.y = np.asarray(X), np.asarray(y)
-        _check_loader_args(self.X, self.y, batch_size)
-        self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
-        self.rng = np.random.default_rng(seed)  # made once: each epoch draws the next permutation from it
-
-    def __len__(self):
-        n, b = len(self.X), self.batch_size
-        return n // b if self.drop_last else -(-n // b)  # ceiling division in integers
-
-    def __iter__(self):
-        order = self.rng.permutation(len(self.X)) if self.shuffle else None
-        for i in range(0, len(self) * self.batch_size, self.batch_size):
-            if order is None: yield self.X[i:i+self.batch_size], self.y[i:i+self.batch_size]
-            else: j = order[i:i+self.batch_size]; yield self.X[j], self.y[j]

@@ -43,6 +43,8 @@ def run(path):
             sys.exit(f'{path.name} has cells marked #| full_mnist, and the full MNIST is not in {mnist_cache_dir()}: '
                      "download it once (python -c 'from autograd.data import download_mnist; download_mnist()') "
                      'or set AUTOGRAD_DATA=DIR with the four .gz files in DIR/mnist')
+    for cell in nb.cells:  # execnb keeps a cell's old outputs when it now prints nothing: start every cell that runs empty
+        if cell.cell_type == 'code' and not _skip(cell): cell.outputs = []
     cwd = os.getcwd()
     os.chdir(path.parent)
     try: CaptureShell(path.parent).run_all(nb, exc_stop=True, preproc=_skip)

@@ -70,6 +70,161 @@ def zero_grad(self:Module):
     "Forget every parameter's gradient (set `.grad` to None) before the next backward pass."
     for p in self.parameters(): p.grad = None
 
+# %% ../../../nbs/07_tensor_nn.ipynb #f9cb475a
+class Linear(Module):
+    "Fully connected layer `x @ weight.T + bias`, weight of shape (out, in) as in PyTorch, initialised like its `nn.Linear`."
+    def __init__(self, in_features:int, # length of each input row
+                 out_features:int, # length of each output row
+                 bias:bool=True, # add a learnable bias?
+                 seed=None, # None, an int seed or a np.random.Generator (share one across layers)
+                ):
+        for name, n in [('in_features', in_features), ('out_features', out_features)]:
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f'Linear: {name} must be a positive integer, got {n!r}')
+        rng, bound = np.random.default_rng(seed), 1 / np.sqrt(in_features)  # Kaiming-uniform, a=sqrt(5)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(np.float32), requires_grad=True)
+        self.bias = Tensor(rng.uniform(-bound, bound, out_features).astype(np.float32), requires_grad=True) if bias else None
+
+# %% ../../../nbs/07_tensor_nn.ipynb #a1b2c3d4
+def _linear_grad(g, out, need, x, W, b=None):
+    "dx = g W, dW = g^T x, db = g summed over rows (W is (out, in)): on arrays, or on Tensors under create_graph."
+    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
+    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+    gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
+    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
+    if b is None: return gx, gW
+    return gx, gW, (g2.sum(axis=0) if need[2] else None)
+
+# %% ../../../nbs/07_tensor_nn.ipynb #9fe4da23
+def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
+
+def _linear(x:Tensor, W:Tensor, b:Tensor|None):
+    "The node `x @ W.T + b` (no checks): what `Linear` and the functional `linear` compute."
+    out = x.data @ W.data.T  # a transposed view: BLAS reads it in place, nothing is copied
+    if b is None: return from_op(out, 'linear', (x, W), _linear_grad)
+    out += b.data  # in place: the product is a fresh array, so no second one is needed
+    return from_op(out, 'linear', (x, W, b), _linear_grad)
+
+@patch
+def forward(self:Linear, x, # Tensor (or array) of shape (..., in_features)
+           ):
+    "`x @ weight.T + bias` for a batch of rows, as one graph node."
+    x = _tensor(x)
+    if x.ndim == 0 or x.shape[-1] != self.in_features:
+        raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {x.shape}')
+    return _linear(x, self.weight, self.bias)
+
+@patch
+def extra_repr(self:Linear): "The sizes and whether there is a bias, shown by repr." ; return f'in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}'
+
+# %% ../../../nbs/07_tensor_nn.ipynb #6bb3d394
+class ReLU(Module):
+    "max(x, 0), elementwise."
+    def forward(self, x): return _tensor(x).relu()
+
+class Tanh(Module):
+    "tanh(x), elementwise."
+    def forward(self, x): return _tensor(x).tanh()
+
+class Sigmoid(Module):
+    "1 / (1 + exp(-x)), elementwise."
+    def forward(self, x): return _tensor(x).sigmoid()
+
+# %% ../../../nbs/07_tensor_nn.ipynb #6d06fafc
+class Sequential(Module):
+    "Apply modules one after another: `Sequential(Linear(2, 16), ReLU(), Linear(16, 1))`."
+    def __init__(self, *modules:Module, # the layers, in order
+                ):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module): raise TypeError(f'Sequential: item {i} is a {type(m).__name__}, not a Module')
+            setattr(self, str(i), m)
+    def _layers(self): return [m for _, m in _members(self) if isinstance(m, Module)]
+    def __len__(self): return len(self._layers())
+    def __getitem__(self, i): return self._layers()[i]
+    def __iter__(self): return iter(self._layers())
+    def forward(self, x):
+        for m in self._layers(): x = m(x)
+        return x
+
+# %% ../../../nbs/07_tensor_nn.ipynb #ce0f0002
+def _cross_entropy_grad(g, out, need, z, t, m, lse):
+    "(softmax(z) - onehot(t)) * g / N: on arrays in a normal backward, on Tensors under create_graph."
+    rows, n = np.arange(len(t)), len(t)
+    if isinstance(z, Tensor):  # create_graph: p must stay a function of z, so use the engine's softmax
+        onehot = np.zeros(z.shape, z.dtype); onehot[rows, t] = 1
+        return ((z.softmax(axis=1) - onehot) * (g / n),)
+    p = np.exp(z - m - lse)  # softmax from the forward's row statistics
+    p *= g / n; p[rows, t] -= g / n  # the composed backward's operations, in its order: identical numbers
+    return (p,)
+
+# %% ../../../nbs/07_tensor_nn.ipynb #ff879ec8
+def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example (or (N, C, d1, ...): see below)
+                  targets, # N integer class indices in [0, C): list, ndarray or Tensor
+                  weight=None, # optional (C,) weight of each class
+                  ignore_index:int=-100, # targets equal to this add nothing and do not count in the mean
+                  reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per example)
+                  label_smoothing:float=0.0, # eps in [0, 1]: the target becomes (1 - eps) * onehot + eps / C
+                 ) -> Tensor:
+    "Mean over the batch of -log softmax(logits)[i, targets[i]]: one graph node, computed stably via log-sum-exp."
+    logits = _tensor(logits)
+    _check_reduction('cross_entropy', reduction)
+    if logits.ndim > 2: return _per_position(cross_entropy, logits, targets, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    if logits.ndim != 2 or 0 in logits.shape:
+        raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
+    n, c = logits.shape
+    t = _class_targets(targets, n, c, ignore_index)
+    z = logits.data
+    m = z.max(axis=1, keepdims=True)
+    zs = z - m  # every exponent <= 0: exp cannot overflow
+    lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
+    if weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
+        return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing)
+    loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
+    return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
+
+# %% ../../../nbs/07_tensor_nn.ipynb #37a9856f
+def _class_targets(targets, # class indices: list, ndarray or Tensor, one per row
+                   n:int, # number of rows of logits
+                   c:int, # number of classes
+                   ignore_index=None, # a target value allowed outside [0, c): "no class here"
+                   fn:str='cross_entropy', # the loss, named in error messages
+                  ) -> np.ndarray:
+    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
+    if t.dtype.kind == 'f':
+        bad = ~np.isfinite(t) | (t != np.floor(t))
+        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
+    elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
+    out = (t < 0) | (t >= c)
+    if ignore_index is not None: out &= t != ignore_index
+    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
+    return t.astype(np.int64, copy=False)
+
+# %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
+def _check_reduction(fn:str, reduction):
+    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
+    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
+    "The elementwise `loss` averaged, summed or returned as it is."
+    _check_reduction(fn, reduction)
+    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
+
+# %% ../../../nbs/07_tensor_nn.ipynb #715c4f7f
+def mse_loss(pred:Tensor, # predictions
+             target, # Tensor or array of the same shape (a Tensor that requires grad gets a gradient too)
+             reduction:str='mean', # 'mean', 'sum' or 'none' (the squared errors, elementwise)
+            ) -> Tensor:
+    "Mean over all elements of (pred - target)**2."
+    pred = _tensor(pred)
+    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=pred.dtype))
+    if pred.shape != target.shape:
+        raise ValueError(f'mse_loss: pred has shape {pred.shape} but target has shape {target.shape}; they must be equal')
+    d = pred - target
+    return _reduce(d * d, reduction, 'mse_loss')
+
 # %% ../../../nbs/07_tensor_nn.ipynb #ca9732e1
 @patch
 def named_modules(self:Module, prefix:str='', # put in front of every name ('' names the root itself)
@@ -223,161 +378,6 @@ def load(self:Module, path, # an `.npz` file written by `save` (or by `np.savez`
         with np.load(path, allow_pickle=False) as z: sd = {k: _npz_entry(z, k, path) for k in z.files}
     except (zipfile.BadZipFile, EOFError) as e: raise ValueError(f'{path}: damaged .npz file ({type(e).__name__}: {e})') from e
     return self.load_state_dict(sd)
-
-# %% ../../../nbs/07_tensor_nn.ipynb #f9cb475a
-class Linear(Module):
-    "Fully connected layer `x @ weight.T + bias`, weight of shape (out, in) as in PyTorch, initialised like its `nn.Linear`."
-    def __init__(self, in_features:int, # length of each input row
-                 out_features:int, # length of each output row
-                 bias:bool=True, # add a learnable bias?
-                 seed=None, # None, an int seed or a np.random.Generator (share one across layers)
-                ):
-        for name, n in [('in_features', in_features), ('out_features', out_features)]:
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f'Linear: {name} must be a positive integer, got {n!r}')
-        rng, bound = np.random.default_rng(seed), 1 / np.sqrt(in_features)  # Kaiming-uniform, a=sqrt(5)
-        self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Tensor(rng.uniform(-bound, bound, (out_features, in_features)).astype(np.float32), requires_grad=True)
-        self.bias = Tensor(rng.uniform(-bound, bound, out_features).astype(np.float32), requires_grad=True) if bias else None
-
-# %% ../../../nbs/07_tensor_nn.ipynb #a1b2c3d4
-def _linear_grad(g, out, need, x, W, b=None):
-    "dx = g W, dW = g^T x, db = g summed over rows (W is (out, in)): on arrays, or on Tensors under create_graph."
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # 1-D: one row; (..., in): all the rows
-    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-    gx = g @ W if need[0] else None  # (..., out) @ (out, in) keeps x's shape
-    gW = g2.swapaxes(-1, -2) @ x2 if need[1] else None  # (out, rows) @ (rows, in): a fresh (out, in) array, like W
-    if b is None: return gx, gW
-    return gx, gW, (g2.sum(axis=0) if need[2] else None)
-
-# %% ../../../nbs/07_tensor_nn.ipynb #9fe4da23
-def _tensor(x): return x if isinstance(x, Tensor) else Tensor(x)
-
-def _linear(x:Tensor, W:Tensor, b:Tensor|None):
-    "The node `x @ W.T + b` (no checks): what `Linear` and the functional `linear` compute."
-    out = x.data @ W.data.T  # a transposed view: BLAS reads it in place, nothing is copied
-    if b is None: return from_op(out, 'linear', (x, W), _linear_grad)
-    out += b.data  # in place: the product is a fresh array, so no second one is needed
-    return from_op(out, 'linear', (x, W, b), _linear_grad)
-
-@patch
-def forward(self:Linear, x, # Tensor (or array) of shape (..., in_features)
-           ):
-    "`x @ weight.T + bias` for a batch of rows, as one graph node."
-    x = _tensor(x)
-    if x.ndim == 0 or x.shape[-1] != self.in_features:
-        raise ValueError(f'{self!r} expects inputs of shape (..., {self.in_features}), got {x.shape}')
-    return _linear(x, self.weight, self.bias)
-
-@patch
-def extra_repr(self:Linear): "The sizes and whether there is a bias, shown by repr." ; return f'in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}'
-
-# %% ../../../nbs/07_tensor_nn.ipynb #6bb3d394
-class ReLU(Module):
-    "max(x, 0), elementwise."
-    def forward(self, x): return _tensor(x).relu()
-
-class Tanh(Module):
-    "tanh(x), elementwise."
-    def forward(self, x): return _tensor(x).tanh()
-
-class Sigmoid(Module):
-    "1 / (1 + exp(-x)), elementwise."
-    def forward(self, x): return _tensor(x).sigmoid()
-
-# %% ../../../nbs/07_tensor_nn.ipynb #6d06fafc
-class Sequential(Module):
-    "Apply modules one after another: `Sequential(Linear(2, 16), ReLU(), Linear(16, 1))`."
-    def __init__(self, *modules:Module, # the layers, in order
-                ):
-        for i, m in enumerate(modules):
-            if not isinstance(m, Module): raise TypeError(f'Sequential: item {i} is a {type(m).__name__}, not a Module')
-            setattr(self, str(i), m)
-    def _layers(self): return [m for _, m in _members(self) if isinstance(m, Module)]
-    def __len__(self): return len(self._layers())
-    def __getitem__(self, i): return self._layers()[i]
-    def __iter__(self): return iter(self._layers())
-    def forward(self, x):
-        for m in self._layers(): x = m(x)
-        return x
-
-# %% ../../../nbs/07_tensor_nn.ipynb #37a9856f
-def _class_targets(targets, # class indices: list, ndarray or Tensor, one per row
-                   n:int, # number of rows of logits
-                   c:int, # number of classes
-                   ignore_index=None, # a target value allowed outside [0, c): "no class here"
-                   fn:str='cross_entropy', # the loss, named in error messages
-                  ) -> np.ndarray:
-    "`targets` as an int64 array of shape (n,), checked: whole numbers in [0, c) (or equal to `ignore_index`)."
-    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if t.shape != (n,): raise ValueError(f'{fn}: logits of shape {(n, c)} need targets of shape ({n},), got {t.shape}')
-    if t.dtype.kind == 'f':
-        bad = ~np.isfinite(t) | (t != np.floor(t))
-        if bad.any(): i = int(np.argmax(bad)); raise ValueError(f'{fn}: targets must be integer class indices; target {i} is {t[i].item()!r}')
-    elif t.dtype.kind not in 'iu': raise ValueError(f'{fn}: targets must be integer class indices, got dtype {t.dtype}')
-    out = (t < 0) | (t >= c)
-    if ignore_index is not None: out &= t != ignore_index
-    if out.any(): i = int(np.argmax(out)); raise IndexError(f'{fn}: target {i} is {t[i].item()!r}, outside the {c} classes 0..{c - 1}')
-    return t.astype(np.int64, copy=False)
-
-# %% ../../../nbs/07_tensor_nn.ipynb #ee7be6f2
-def _check_reduction(fn:str, reduction):
-    "Raise a ValueError naming `fn` unless `reduction` is 'mean', 'sum' or 'none'."
-    if reduction not in ('mean', 'sum', 'none'): raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-def _reduce(loss:Tensor, reduction:str, fn:str) -> Tensor:
-    "The elementwise `loss` averaged, summed or returned as it is."
-    _check_reduction(fn, reduction)
-    return loss.mean() if reduction == 'mean' else loss.sum() if reduction == 'sum' else loss
-
-# %% ../../../nbs/07_tensor_nn.ipynb #ce0f0002
-def _cross_entropy_grad(g, out, need, z, t, m, lse):
-    "(softmax(z) - onehot(t)) * g / N: on arrays in a normal backward, on Tensors under create_graph."
-    rows, n = np.arange(len(t)), len(t)
-    if isinstance(z, Tensor):  # create_graph: p must stay a function of z, so use the engine's softmax
-        onehot = np.zeros(z.shape, z.dtype); onehot[rows, t] = 1
-        return ((z.softmax(axis=1) - onehot) * (g / n),)
-    p = np.exp(z - m - lse)  # softmax from the forward's row statistics
-    p *= g / n; p[rows, t] -= g / n  # the composed backward's operations, in its order: identical numbers
-    return (p,)
-
-# %% ../../../nbs/07_tensor_nn.ipynb #ff879ec8
-def cross_entropy(logits:Tensor, # (N, C) unnormalised scores, one row per example (or (N, C, d1, ...): see below)
-                  targets, # N integer class indices in [0, C): list, ndarray or Tensor
-                  weight=None, # optional (C,) weight of each class
-                  ignore_index:int=-100, # targets equal to this add nothing and do not count in the mean
-                  reduction:str='mean', # 'mean', 'sum' or 'none' (one loss per example)
-                  label_smoothing:float=0.0, # eps in [0, 1]: the target becomes (1 - eps) * onehot + eps / C
-                 ) -> Tensor:
-    "Mean over the batch of -log softmax(logits)[i, targets[i]]: one graph node, computed stably via log-sum-exp."
-    logits = _tensor(logits)
-    _check_reduction('cross_entropy', reduction)
-    if logits.ndim > 2: return _per_position(cross_entropy, logits, targets, reduction, weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing)
-    if logits.ndim != 2 or 0 in logits.shape:
-        raise ValueError(f'cross_entropy: logits must have shape (N, C) with N, C >= 1, got {logits.shape}')
-    n, c = logits.shape
-    t = _class_targets(targets, n, c, ignore_index)
-    z = logits.data
-    m = z.max(axis=1, keepdims=True)
-    zs = z - m  # every exponent <= 0: exp cannot overflow
-    lse = np.log(np.exp(zs).sum(axis=1, keepdims=True))
-    if weight is not None or label_smoothing or reduction != 'mean' or (t == ignore_index).any():
-        return _cross_entropy_options(logits, t, m, zs, lse, weight, ignore_index, reduction, label_smoothing)
-    loss = (lse[:, 0] - zs[np.arange(n), t]).sum() / n
-    return from_op(loss, 'cross_entropy', (logits,), _cross_entropy_grad, t=t, m=m, lse=lse)
-
-# %% ../../../nbs/07_tensor_nn.ipynb #715c4f7f
-def mse_loss(pred:Tensor, # predictions
-             target, # Tensor or array of the same shape (a Tensor that requires grad gets a gradient too)
-             reduction:str='mean', # 'mean', 'sum' or 'none' (the squared errors, elementwise)
-            ) -> Tensor:
-    "Mean over all elements of (pred - target)**2."
-    pred = _tensor(pred)
-    target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=pred.dtype))
-    if pred.shape != target.shape:
-        raise ValueError(f'mse_loss: pred has shape {pred.shape} but target has shape {target.shape}; they must be equal')
-    d = pred - target
-    return _reduce(d * d, reduction, 'mse_loss')
 
 # %% ../../../nbs/07_tensor_nn.ipynb #0b58928a
 def binary_cross_entropy_with_logits(logits:Tensor, # scores for class 1, any shape

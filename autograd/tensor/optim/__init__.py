@@ -115,24 +115,6 @@ def _direction(self:Optimizer, p, g, weight_decay, maximize):
     else: d += g
     return d
 
-# %% ../../../nbs/08_tensor_optim.ipynb #396611af
-def _get_option(self, name):
-    "An option shared by every group, read as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
-    d = self.__dict__
-    if name not in d.get('defaults', ()): raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
-    values = [g[name] for g in d['param_groups']]
-    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {name}: {values}; read param_groups[i][{name!r}]')
-    return values[0]
-
-def _set_option(self, name, value):
-    "Setting an option as an attribute (`opt.lr = 0.01`) sets it in every group, checked."
-    if name in self.__dict__.get('defaults', ()):
-        for g in self.param_groups: self._check_group({**g, name: value})
-        for g in self.param_groups: g[name] = value
-    else: object.__setattr__(self, name, value)
-
-Optimizer.__getattr__, Optimizer.__setattr__ = _get_option, _set_option
-
 # %% ../../../nbs/08_tensor_optim.ipynb #dbaf5d01
 class SGD(Optimizer):
     "Stochastic gradient descent with momentum, dampening, Nesterov momentum, L2 weight decay and maximize, as torch.optim.SGD."
@@ -305,6 +287,24 @@ def _update(self:Adagrad, p, g, group, state):
     np.sqrt(s, out=t); t += group['eps']; np.divide(d, t, out=t)
     t *= group['lr'] / (1 + (state['step'] - 1) * group['lr_decay'])
     p.data -= t
+
+# %% ../../../nbs/08_tensor_optim.ipynb #396611af
+def _get_option(self, name):
+    "An option shared by every group, read as an attribute: `opt.lr` (PyTorch keeps them only in `param_groups`)."
+    d = self.__dict__
+    if name not in d.get('defaults', ()): raise AttributeError(f'{type(self).__name__!r} object has no attribute {name!r}')
+    values = [g[name] for g in d['param_groups']]
+    if any(v != values[0] for v in values): raise AttributeError(f'the parameter groups have different values of {name}: {values}; read param_groups[i][{name!r}]')
+    return values[0]
+
+def _set_option(self, name, value):
+    "Setting an option as an attribute (`opt.lr = 0.01`) sets it in every group, checked."
+    if name in self.__dict__.get('defaults', ()):
+        for g in self.param_groups: self._check_group({**g, name: value})
+        for g in self.param_groups: g[name] = value
+    else: object.__setattr__(self, name, value)
+
+Optimizer.__getattr__, Optimizer.__setattr__ = _get_option, _set_option
 
 # %% ../../../nbs/08_tensor_optim.ipynb #a2a86048
 @patch
