@@ -178,6 +178,14 @@ class WorkerProcess:
         out = self.p.stdout.readline()
         if not out: raise RuntimeError(f'worker {self.p.args[2]} died on {line!r}')
         return out
+    def block(self, key):
+        "Set up the workload `key` in the worker; return an object whose `timed_block(n)` is the seconds n of its steps take there."
+        self._ask(f'setup {key}')
+        ask = self._ask
+        class Block:
+            def timed_block(self, n): return float(ask(f'run {key} {n}'))
+        return Block()
+    def close(self): self.p.stdin.close(); self.p.wait()
 
 def serve_worker(info, make_step):
     "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `KEY n` (the seconds n steps take), one line each, from stdin."

@@ -17,8 +17,10 @@ Each worker process also times the NumPy step; a worker system's ratio is the me
 NumPy block the same worker timed in that round. All blocks, of every process, are interleaved (alternating order),
 about 40 ms each; with two threads each block starts after a pause (see benchmarks/tensor.py). Worker processes are
 pinned to as many CPUs as they have threads (sched_setaffinity), and JAX's XLA gets the same thread count.
-Also measured, with one thread: the fixed cost of a step (the same code for an 8-8-8-4 network at batch 1), and for
-the compiled step, its time with all fusions over its time with each fusion switched off (and with none).
+Also measured, with one thread: each system's eight matrix products alone (the step's products at their shapes,
+relative to the NumPy step of the same process), the fixed cost of a step (the same code for an 8-8-8-4 network at
+batch 1), and for the compiled step, its time with all fusions over its time with each fusion switched off (and with
+none).
 """
 import os, sys
 if '--worker' in sys.argv:  # before numpy starts its threads: a worker gets its thread count from its arguments
@@ -27,7 +29,7 @@ if '--worker' in sys.argv:  # before numpy starts its threads: a worker gets its
     os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') + f' --xla_cpu_multi_thread_eigen={"true" if _threads != "1" else "false"}'
                                f' intra_op_parallelism_threads={_threads}').strip()
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(_threads)])
-import gc, json, subprocess, time
+import subprocess, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (ROOT, WorkerProcess, serve_worker, interleaved, summary, paired_ratio, machine_info, print_machine,
@@ -77,7 +79,44 @@ def make_jax(B, seed=0, sizes=SIZES):
     run(); run()  # compile, and a first donated call
     return run
 
-WORKER_MAKERS = dict(numpy=make_numpy, torch=make_torch, jax=make_jax)
+def products_jax(B, seed=0, sizes=SIZES):
+    "The step's eight matrix products alone, at their shapes, as one jit-compiled JAX function."
+    import jax, jax.numpy as jnp
+    rng = np.random.default_rng(seed)
+    W = [jnp.asarray(rng.random((o, i), dtype=np.float32)) for i, o in zip(sizes[:-1], sizes[1:])]
+    acts = [jnp.asarray(rng.random((B, n), dtype=np.float32)) for n in sizes]
+    @jax.jit
+    def f(W, acts):
+        out = [acts[k] @ W[k].T for k in range(len(W))]
+        out += [acts[k + 1].T @ acts[k] for k in range(len(W))] + [acts[k + 1] @ W[k] for k in range(1, len(W))]
+        return out
+    def run(): jax.block_until_ready(f(W, acts))
+    run()
+    return run
+
+def _products(W, acts):
+    "A callable computing the step's eight products: forward, the weights' gradients, the inputs' of all but the first layer."
+    def run():
+        for k in range(len(W)): acts[k] @ W[k].T
+        for k in range(len(W)):
+            acts[k + 1].T @ acts[k]
+            if k > 0: acts[k + 1] @ W[k]
+    return run
+
+def products_torch(B, seed=0, sizes=SIZES):
+    "The step's eight matrix products alone, at their shapes, in PyTorch."
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return _products([torch.rand(o, i, generator=g) for i, o in zip(sizes[:-1], sizes[1:])], [torch.rand(B, n, generator=g) for n in sizes])
+
+def products_numpy(B, seed=0, sizes=SIZES):
+    "The step's eight matrix products alone, at the shapes of our layers (weights (out, in), as in PyTorch)."
+    rng = np.random.default_rng(seed)
+    return _products([rng.random((o, i), dtype=np.float32) for i, o in zip(sizes[:-1], sizes[1:])],
+                     [rng.random((B, n), dtype=np.float32) for n in sizes])
+
+WORKER_MAKERS = dict(numpy=make_numpy, torch=make_torch, jax=make_jax, numpy_products=products_numpy,
+                     torch_products=products_torch, jax_products=products_jax)
 
 def worker(threads, system):
     "A worker process: the NumPy step and one other system (`torch` or `jax`), timed on request (see `WorkerProcess`)."
@@ -101,14 +140,7 @@ class Worker(WorkerProcess):
     def __init__(self, system, threads, python=None):
         super().__init__(__file__, threads, flag='--worker', args=(system,), python=python)
         self.system = system
-    def step_fn(self, name, B, sizes=SIZES):
-        key = ','.join(map(str, (name, B, *sizes)))
-        self._ask(f'setup {key}')
-        ask = self._ask
-        class Block:
-            def timed_block(self, n): return float(ask(f'run {key} {n}'))
-        return Block()
-    def close(self): self.p.stdin.close(); self.p.wait()
+    def step_fn(self, name, B, sizes=SIZES): return self.block(','.join(map(str, (name, B, *sizes))))
 
 def _can_import(python, module):
     return subprocess.run([python, '-c', f'import {module}'], capture_output=True).returncode == 0
@@ -125,17 +157,23 @@ def _number(f, target=0.04):
     for _ in range(3): f()
     return max(2, int(target / ((time.perf_counter() - t0) / 3)))
 
-def time_steps(B, threads, workers, repeats, sizes=SIZES):
-    "Every system's step at batch B, interleaved; ratios to the NumPy step of the same process."
+def time_steps(B, threads, workers, repeats, sizes=SIZES, products=False):
+    "Every system's step at batch B, interleaved; ratios to the NumPy step of the same process (and each one's products alone)."
     fns = {'numpy': make_numpy(B, sizes=sizes), 'ours eager': make_ours(B, sizes=sizes), 'ours compiled': make_compiled(B, sizes=sizes)}
+    if products: fns['numpy products'] = products_numpy(B, sizes=sizes)
     for w in workers:
         fns[f'{w.system} numpy'] = w.step_fn('numpy', B, sizes)
         fns[w.system] = w.step_fn(w.system, B, sizes)
+        if products: fns[f'{w.system} products'] = w.step_fn(f'{w.system}_products', B, sizes)
     number = _number(fns['numpy'])
     ts = interleaved(fns, repeats=repeats, number=number, warmup=3, settle=SETTLE if threads > 1 else 0)
     ratio = {'ours eager': paired_ratio(ts['ours eager'], ts['numpy']), 'ours compiled': paired_ratio(ts['ours compiled'], ts['numpy'])}
     for w in workers: ratio[NAMES[w.system]] = paired_ratio(ts[w.system], ts[f'{w.system} numpy'])
-    return dict(threads=threads, batch=B, number=number, ratio=ratio, seconds={k: summary(v) for k, v in ts.items()})
+    out = dict(threads=threads, batch=B, number=number, ratio=ratio, seconds={k: summary(v) for k, v in ts.items()})
+    if products:  # the eight products alone, relative to the NumPy step of the same process
+        out['products'] = {'numpy': paired_ratio(ts['numpy products'], ts['numpy'])}
+        for w in workers: out['products'][NAMES[w.system]] = paired_ratio(ts[f'{w.system} products'], ts[f'{w.system} numpy'])
+    return out
 
 NAMES = dict(torch='torch eager', jax='jax jit')
 
@@ -165,10 +203,11 @@ def main(quick=False, threads_list=(1, 2), jax_arg=None, use_torch=True, use_jax
         workers = ([Worker('torch', threads)] if have_torch else []) + ([Worker('jax', threads, jpy)] if jpy else [])
         for w in workers: versions.update({w.system: w.info.get('version')}, **({'jaxlib': w.info['jaxlib']} if 'jaxlib' in w.info else {}))
         for B in batches:
-            r = time_steps(B, threads, workers, repeats)
+            r = time_steps(B, threads, workers, repeats, products=threads == 1)
             res['steps'].append(r)
             print(f'threads {threads} batch {B:>3}: ' + ', '.join(f"{k} {v['median']:.2f}x ±{v['iqr_rel']:.0%}" for k, v in r['ratio'].items())
                   + f"  (NumPy step {r['seconds']['numpy']['median'] * 1e3:.2f} ms)", flush=True)
+            if 'products' in r: print('  the eight products alone: ' + ', '.join(f"{k} {v['median']:.2f}x" for k, v in r['products'].items()))
         if threads == 1:
             r = time_steps(1, 1, workers, repeats, sizes=TINY)
             res['fixed_cost'] = r['ratio']
