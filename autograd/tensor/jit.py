@@ -343,7 +343,12 @@ _DEFAULTS = {('where', True), ('keepdims', False), ('casting', 'same_kind'), ('o
 def _describe(s, buffers):
     "One line of a listing."
     lab = lambda x: _label(x, buffers)
-    if s.name == 'sgd_update': return f"{lab(s.args[1])} -= lr * {lab(s.args[2][0][0]).split('[')[0]}  (in {len(s.args[2])} blocks)"
+    if s.name == 'sgd_update':
+        n = len(s.args[2])
+        return f"{lab(s.args[1])} -= lr * {lab(s.args[2][0][0]).split('[')[0]}" + (f'  (in {n} blocks)' if n > 1 else '')
+    if s.name == 'gemm':  # A, B, C of C += A @ B, kept with the BLAS call
+        A, B, C = s.args[1]
+        return f'{lab(C)} += {lab(A)} @ {lab(B)}  (BLAS gemm, beta = 1)'
     if s.kind in ('op', 'create', 'rng'):
         outs = ', '.join(sorted(b.name for b in s.writes)) or '-'
         shown = {k: v for k, v in s.kwargs.items() if k != 'out' and not (v is None or v is np._NoValue or (k, v) in _DEFAULTS)}
@@ -351,9 +356,6 @@ def _describe(s, buffers):
         return f"{outs} = {s.name}({', '.join(args)})"
     if s.kind == 'state' and s.f is Tensor._bump: return f'{lab(s.args[0])}: version + 1'
     if s.kind == 'state' and s.name == 'step count': return f'[state] {type(s.args[0]).__name__}: step count + 1'
-    if s.name == 'gemm':  # the arguments of _gemm_into: C^T = B^T A^T + C^T on Fortran operands
-        gemm, b, tb, a, ta, ct = s.args
-        return f'{lab(ct.T)} += {lab(a if ta else a.T)} @ {lab(b if tb else b.T)}  (BLAS gemm, beta = 1)'
     if s.kind == 'state' and s.f is _set_arg_slot: return f'argument {s.args[1]}.{s.name} = {lab(s.args[-1])}'
     if s.kind == 'state': return f'{lab(s.args[0])}.{s.name} = {lab(s.args[-1])}'
     return f'[{s.kind}] {s.name}'
@@ -937,30 +939,54 @@ def _in_place(steps, trace):
 _FUSION_PASSES['in_place'] = _in_place
 
 # %% ../../nbs/17_compile.ipynb #4a057d6d
-def _fortran(m):
-    "A 2-D array as a Fortran-ordered operand for BLAS, without a copy: (array, transposed?), or None."
-    if m.flags.f_contiguous: return m, 0
-    if m.flags.c_contiguous: return m.T, 1
+import ctypes, os
+
+def _numpy_cblas():
+    "`cblas_sgemm` and `cblas_dgemm` of the BLAS library numpy itself calls, with their integer type, or None."
+    try:
+        from threadpoolctl import threadpool_info
+        home = os.path.dirname(np.__file__)
+        path = next(d['filepath'] for d in threadpool_info() if d['user_api'] == 'blas'
+                    and os.path.commonpath([d['filepath'], os.path.dirname(home)]) == os.path.dirname(home) and 'numpy' in d['filepath'])
+        lib = ctypes.CDLL(path)
+    except (ImportError, StopIteration, OSError): return None
+    for prefix, suffix, int_type in [('scipy_cblas_', '64_', ctypes.c_int64), ('cblas_', '64_', ctypes.c_int64), ('cblas_', '', ctypes.c_int)]:
+        fs = [getattr(lib, f'{prefix}{t}gemm{suffix}', None) for t in 'sd']
+        if all(fs):
+            for f, real in zip(fs, (ctypes.c_float, ctypes.c_double)):
+                f.restype, P = None, ctypes.c_void_p
+                f.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, int_type, int_type, int_type, real, P, int_type, P, int_type, real, P, int_type]
+            return dict(zip((np.dtype(np.float32), np.dtype(np.float64)), fs))
+    return None
+_CBLAS = []  # found once, when first needed
+
+def _operand(m):
+    "A 2-D array as a row-major BLAS operand without a copy: (transposed?, leading dimension), or None."
+    if m.strides[1] == m.itemsize and m.strides[0] % m.itemsize == 0 and m.strides[0] >= m.shape[1] * m.itemsize:
+        return 111, m.strides[0] // m.itemsize  # CblasNoTrans
+    if m.strides[0] == m.itemsize and m.strides[1] % m.itemsize == 0 and m.strides[1] >= m.shape[0] * m.itemsize:
+        return 112, m.strides[1] // m.itemsize  # CblasTrans
     return None
 
-def _gemm_into(gemm, b, tb, a, ta, ct):
-    "C += A @ B by BLAS with beta = 1, as C^T = B^T A^T + C^T on Fortran views of C-ordered arrays."
-    gemm(1.0, b, a, 1.0, ct, trans_a=tb, trans_b=ta, overwrite_c=1)
-
 def _accumulating_gemm(A, B, C):
-    "A callable doing C += A @ B in one BLAS call (beta = 1), or None when BLAS cannot take these arrays as they are."
-    try: from scipy.linalg import blas
-    except ImportError: return None
-    if not (A.ndim == B.ndim == C.ndim == 2 and C.flags.c_contiguous and A.dtype == B.dtype == C.dtype): return None
-    gemm = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(C.dtype)
-    fb, fa = _fortran(B.T), _fortran(A.T)
-    if gemm is None or fb is None or fa is None: return None
-    return functools.partial(_gemm_into, gemm, fb[0], fb[1], fa[0], fa[1], C.T)
+    "A callable doing C += A @ B in one BLAS call (beta = 1, numpy's own BLAS), or None when that is not possible as they are."
+    if not _CBLAS: _CBLAS.append(_numpy_cblas())
+    fs = _CBLAS[0]
+    if fs is None or not (A.ndim == B.ndim == C.ndim == 2 and C.flags.c_contiguous and A.dtype == B.dtype == C.dtype in fs): return None
+    a, b = _operand(A), _operand(B)
+    if a is None or b is None: return None
+    (M, K), N = A.shape, B.shape[1]
+    return functools.partial(fs[C.dtype], 101, a[0], b[0], M, N, K, 1.0, _address(A), a[1], _address(B), b[1], 1.0, _address(C), N)
+
+def _blas(call, arrays):
+    "Make a BLAS call prepared with the arrays' addresses; `arrays` (A, B, C) keeps them alive, and names them in listings."
+    call()
 
 def _same_bits(A, B, C):
     "Does `C += A @ B` in one gemm give exactly numpy's product followed by an add, for arrays shaped like these?"
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal(x.shape).astype(x.dtype) for x in (A, B))
+    a, b = (x if y.flags.c_contiguous else np.asfortranarray(x) for x, y in ((a, A), (b, B)))  # the same layouts
     c = rng.standard_normal(C.shape).astype(C.dtype)
     expect = np.matmul(a, b); np.add(expect, c, out=expect)
     f = _accumulating_gemm(a, b, c)
@@ -985,7 +1011,7 @@ def _product_then_add(steps):
         others = [a for a in u.args if not (isinstance(a, np.ndarray) and _address(a) == _address(T) and a.shape == T.shape)]
         if len(others) == 1 and isinstance(others[0], np.ndarray): yield i, j, T, others[0]
 
-def _fuse(steps, i, j, first, gemm, reads, writes, var):
+def _fuse(steps, i, j, first, gemm, reads, writes, var, arrays):
     "Replace steps i (the product) and j (the add) by `first` (or nothing) and the gemm, where the operands allow: at i or at j."
     s, u = steps[i], steps[j]
     ops = {b for b in s.reads}
@@ -993,7 +1019,8 @@ def _fuse(steps, i, j, first, gemm, reads, writes, var):
     at_j = not any(t.writes & ops for t in between)                     # the product's operands are unchanged until the add
     at_i = not any((t.reads | t.writes) & (u.reads - s.writes) for t in between)  # the add's other operand is untouched until then
     if not (at_i or at_j): return False
-    fused = [x for x in (first, _Step('op', 'gemm', gemm.func, gemm.args, {}, (), reads, writes, var)) if x is not None]
+    g = _Step('op', 'gemm', _blas, (gemm, arrays), {}, (), reads, writes, var)
+    fused = [x for x in (first, g) if x is not None]
     steps[i if at_i else j], steps[j if at_i else i] = fused, None  # flattened by the caller: indices stay valid meanwhile
     return True
 
@@ -1011,7 +1038,7 @@ def _bias(steps, trace):
         f = _accumulating_gemm(*s.args[:2], T)
         if f is None or not _same_bits(*s.args[:2], T): continue
         copy = _Step('op', 'copyto', np.copyto, (T, bias), {}, (), u.reads - {bt}, {bt}, u.var)
-        _fuse(steps, i, j, copy, f, s.reads | {bt}, {bt}, True)
+        _fuse(steps, i, j, copy, f, s.reads | {bt}, {bt}, True, (*s.args[:2], T))
     return _flat(steps)
 
 def _accumulate(steps, trace):
@@ -1024,7 +1051,7 @@ def _accumulate(steps, trace):
         if bt in trace.live or any(bt in t.reads for t in _flat(steps[j + 1:])): continue  # T is needed after the add
         f = _accumulating_gemm(*s.args[:2], C)
         if f is None or not _same_bits(*s.args[:2], C): continue
-        _fuse(steps, i, j, None, f, (s.reads | u.reads) - {bt}, u.writes, s.var or u.var)
+        _fuse(steps, i, j, None, f, (s.reads | u.reads) - {bt}, u.writes, s.var or u.var, (*s.args[:2], C))
     return _flat(steps)
 
 _FUSION_PASSES['bias'], _FUSION_PASSES['accumulate'] = _bias, _accumulate
