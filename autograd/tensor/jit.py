@@ -163,6 +163,7 @@ class _Capture:
         self.buffers, self.starts = [], []  # every _Buffer, sorted by start address
         self.steps, self.views, self.keep = [], {}, []
         self.count = dict(arg=0, outside=0, const=0, made=0)
+        self.library = None  # the code of the autograd package, found when a value is first read (see `read`)
 
     def buffer_of(self, a):
         "The buffer whose memory holds array `a` (None for memory the capture does not know)."
@@ -290,13 +291,38 @@ def _passthrough():
 
 _OWN_CODE = set()  # the code of this module's wrappers, which stand between a read and the code that asked for it
 
-def _asker(depth):
-    "(module, 'file:line in function') of the code that asked for a value, past numpy, this module and conversions."
+def _contents(cell):
+    try: return cell.cell_contents
+    except ValueError: return None  # a cell not filled yet
+
+def _library_code():
+    "The code of every function the autograd package reaches: its modules' and classes' functions, what they call by name, what they wrap."
+    todo = [v for n, m in list(sys.modules.items()) if n == 'autograd' or n.startswith('autograd.') for v in vars(m).values()]
+    todo += list(vars(Tensor).values())  # Tensor's methods, wherever they were written
+    codes, seen = set(), set()
+    while todo:
+        o = todo.pop()
+        if id(o) in seen: continue
+        seen.add(id(o))
+        if isinstance(o, (staticmethod, classmethod)): o = o.__func__
+        if isinstance(o, property): todo += [o.fget, o.fset]; continue
+        if isinstance(o, type) and o.__module__.startswith('autograd'): todo += list(vars(o).values()); continue
+        code = getattr(o, '__code__', None)
+        if code is None or not hasattr(o, '__globals__'): continue
+        stack = [code]
+        while stack:  # the function's code and the code of the functions defined inside it
+            c = stack.pop(); codes.add(c); stack += [k for k in c.co_consts if hasattr(k, 'co_code')]
+        todo += [o.__globals__[n] for n in code.co_names if n in o.__globals__]
+        todo += [_contents(c) for c in o.__closure__ or ()]  # a decorator's function
+    return codes
+
+def _asker(depth, library):
+    "(is it the library?, 'file:line in function') of the code that asked for a value: past numpy, this module and conversions."
     skip, frame = _OWN_CODE | _passthrough(), sys._getframe(depth + 1)
     while frame is not None and (frame.f_code in skip or frame.f_globals.get('__name__', '').split('.')[0] in ('numpy', 'functools')):
         frame = frame.f_back
-    if frame is None: return '', '?'
-    return frame.f_globals.get('__name__', ''), f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {frame.f_code.co_name}"
+    if frame is None: return True, '?'
+    return frame.f_code in library, f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 @patch
 def read(self:_Capture, convert, args, name, reads=None):
@@ -304,8 +330,9 @@ def read(self:_Capture, convert, args, name, reads=None):
     value = convert(*args)
     if reads is None: reads = [self.buffer_of(a) for a in args if a.size]
     if not any(b is not None and b.var for b in reads): return value
-    module, where = _asker(1)
-    if not module.startswith(('autograd.', 'numpy')):
+    if self.library is None: self.library = _library_code() - _passthrough()  # once per capture, when first needed
+    library, where = _asker(1, self.library)
+    if not library:
         raise RuntimeError(f"compile: the step reads a value it computes ({name} at {where}); a trace records array "
                            "operations, not Python decisions, so every replay would repeat this call's outcome. "
                            "Return the tensor and read it after the step, or run the step eagerly")
