@@ -286,7 +286,7 @@ def _check(convert, args, value, where):
 
 def _passthrough():
     "The code of the Tensor methods that only convert their data (`item`, `float()`...): the decision is their caller's."
-    names = ('item', 'tolist', '__float__', '__int__', '__bool__', '__index__', '__complex__', '__len__', 'numpy')
+    names = ('item', 'tolist', '__float__', '__int__', '__bool__', '__index__', '__complex__', '__format__', '__len__', 'numpy')
     return {Tensor.__dict__[n].__code__ for n in names if hasattr(Tensor.__dict__.get(n), '__code__')}
 
 _OWN_CODE = set()  # the code of this module's wrappers, which stand between a read and the code that asked for it
@@ -317,11 +317,16 @@ def _library_code():
     return codes
 
 def _asker(depth, library):
-    "(is it the library?, 'file:line in function') of the code that asked for a value: past numpy, this module and conversions."
-    skip, frame = _OWN_CODE | _passthrough(), sys._getframe(depth + 1)
-    while frame is not None and (frame.f_code in skip or frame.f_globals.get('__name__', '').split('.')[0] in ('numpy', 'functools')):
+    "(is it the library?, 'file:line in function') of the code that asked for a value, past numpy, this module and conversions."
+    skip, frames, frame = _OWN_CODE | {None}, [], sys._getframe(depth + 1)
+    while frame is not None:
+        if not (frame.f_code in skip or frame.f_globals.get('__name__', '').split('.')[0] in ('numpy', 'functools')): frames.append(frame)
         frame = frame.f_back
-    if frame is None: return True, '?'
+    if not frames: return True, '?'
+    run = next((i for i, f in enumerate(frames) if f.f_code not in library), len(frames))  # the library frames at the top
+    conversions = _passthrough()
+    convert = [i for i, f in enumerate(frames[:run]) if f.f_code in conversions]
+    frame = frames[convert[-1] + 1] if convert and convert[-1] + 1 < len(frames) else frames[0]  # who called the conversion
     return frame.f_code in library, f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 @patch
@@ -330,7 +335,7 @@ def read(self:_Capture, convert, args, name, reads=None):
     value = convert(*args)
     if reads is None: reads = [self.buffer_of(a) for a in args if a.size]
     if not any(b is not None and b.var for b in reads): return value
-    if self.library is None: self.library = _library_code() - _passthrough()  # once per capture, when first needed
+    if self.library is None: self.library = _library_code()  # once per capture, when first needed
     library, where = _asker(1, self.library)
     if not library:
         raise RuntimeError(f"compile: the step reads a value it computes ({name} at {where}); a trace records array "
