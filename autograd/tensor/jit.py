@@ -871,6 +871,10 @@ class Compiled:
         else: self.traces.setdefault(key, []).append(trace); self.captures += 1
         return result
 
+    def __get__(self, obj, cls=None):
+        "As a method (`@compile` on a `def step(self, ...)`): the instance is the first argument, part of the key."
+        return self if obj is None else functools.partial(self, obj)
+
     @property
     def trace(self):
         "The trace captured last (print it for its listing)."
