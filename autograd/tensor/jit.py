@@ -327,7 +327,9 @@ def _asker(depth, library):
     conversions = _passthrough()
     convert = [i for i, f in enumerate(frames[:run]) if f.f_code in conversions]
     frame = frames[convert[-1] + 1] if convert and convert[-1] + 1 < len(frames) else frames[0]  # who called the conversion
-    return frame.f_code in library, f"{frame.f_code.co_filename.rsplit('/', 1)[-1]}:{frame.f_lineno} in {frame.f_code.co_name}"
+    path = frame.f_code.co_filename.split('/')
+    place = '/'.join(path[-2:]) if path[-1] == '__init__.py' else path[-1]  # nn/__init__.py, engine.py
+    return frame.f_code in library, f"{place}:{frame.f_lineno} in {frame.f_code.co_name}"
 
 @patch
 def read(self:_Capture, convert, args, name, reads=None):
