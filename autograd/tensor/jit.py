@@ -438,14 +438,15 @@ _MISSING = object()  # an attribute a module did not have
 # %% ../../nbs/17_compile.ipynb #ee9d1a52
 class _StepCapture(_Capture):
     "A capture that also follows Python state: tensors from before the step, arguments, modules, optimizers, generators."
-    def __init__(self, tensors_before):
+    def __init__(self, before):
         super().__init__()
-        self.before = {id(t) for t in tensors_before}  # tensors that existed before the step
+        self.before = {id(t) for t in before}  # tensors, modules and optimizers that existed before the step
         self.arg_tensors = {}   # id(stand-in Tensor) -> argument position
         self.targets = []       # at each replay: the call's arguments (state steps of argument tensors write there)
         self.touched = set()    # (id(tensor), slot) already read or written by the step
         self.guards = dict(slot=[], arg=[], attr=[])  # state the trace assumes at the start of a call
         self.modules, self.generators, self.trained = set(), {}, False
+        self.set_attrs = set()  # (id of an object's __dict__, name): attributes the step itself sets
 
     def owner(self, t):
         "'arg' for an argument's stand-in, 'outside' for a tensor from before the step, None for one the step made."
@@ -585,6 +586,19 @@ def _patched_call(orig, what):
         return cap.call(functools.partial(orig, self, *args, **kwargs), f'{type(self).__name__}.{orig.__name__}')
     return method
 
+def _patched_setattr(orig):
+    "Module.__setattr__ and Optimizer.__setattr__: an attribute set on one that existed before the step is set again at each replay."
+    def setattr_(self, name, value):
+        cap = _active()
+        if cap is not None and id(self) in cap.before:
+            cap.set_attrs.add((id(vars(self)), name))
+            cap.depth += 1
+            try: orig(self, name, _plain(value))
+            finally: cap.depth -= 1
+            cap.steps.append(_Step('call', f'{type(self).__name__}.{name} =', functools.partial(orig, self, name, _plain(value))))
+        else: orig(self, name, value)
+    return setattr_
+
 def _patched_module_call(orig):
     "Module.__call__: tell the capture which modules the step uses."
     def call(self, *args, **kwargs):
@@ -610,6 +624,7 @@ def _patches(cap):
     out += [(c, 'step', _patched_call(c.__dict__['step'], 'step'))
             for c in _subclasses(Optimizer) + _subclasses(LRScheduler) if 'step' in c.__dict__]
     out += [(Module, 'train', _patched_call(Module.train, 'train')), (Module, '__call__', _patched_module_call(Module.__call__))]
+    out += [(c, '__setattr__', _patched_setattr(c.__setattr__)) for c in (Module, Optimizer)]  # (object's own when none is defined)
     return out
 
 _OWN_CODE.update(f.__code__ for f in (_patched_convert(np.asarray, False), _patched_create(np.zeros), _patched_as_strided(None),
@@ -673,22 +688,22 @@ def _capture(fn, vals, nargs, names, fusions):
     "Run the step once, eagerly, recording it; return (trace, or None when it cannot be replayed, result, reason)."
     with _lock:
         objs = gc.get_objects()
-        tensors = [o for o in objs if isinstance(o, Tensor)]
+        before = [o for o in objs if isinstance(o, (Tensor, Module, Optimizer))]
         gens = {id(g): (g, g.bit_generator.state) for g in objs if isinstance(g, np.random.Generator)}
         del objs
         legacy = np.random.get_state(legacy=False)
-        cap = _StepCapture(tensors)
+        cap = _StepCapture(before)
         call_vals, inputs = _arguments(cap, vals)
         cap.targets[:] = call_vals
         patches = _patches(cap)
-        saved = [(o, n, o.__dict__[n] if isinstance(o, type) else getattr(o, n)) for o, n, _ in patches]
+        saved = [(o, n, o.__dict__.get(n, _MISSING) if isinstance(o, type) else getattr(o, n)) for o, n, _ in patches]
         with _recording(cap):
             try:
                 for o, n, v in patches: setattr(o, n, v)
                 result = fn(*call_vals[:nargs], **dict(zip(names, call_vals[nargs:])))
                 template = _template(cap, result)
             finally:
-                for o, n, v in reversed(saved): setattr(o, n, v)
+                for o, n, v in reversed(saved): delattr(o, n) if v is _MISSING else setattr(o, n, v)
         for i, v in enumerate(vals):  # what the step did to an argument tensor's gradient, it did to the argument
             if isinstance(v, Tensor): v._grad, v._owns_grad = call_vals[i]._grad, call_vals[i]._owns_grad
         drawn = [g for k, (g, s) in gens.items() if k not in cap.generators and not _same_state(g.bit_generator.state, s)]
@@ -745,6 +760,7 @@ class _Trace:
     "One capture of a step: the steps to replay, the buffers the arguments are copied into, and how to build the result."
     def __init__(self, cap, inputs, template, fusions):
         self.buffers, self.inputs, self.template, self.targets, self.guards = cap.buffers, inputs, template, cap.targets, cap.guards
+        self.guards['attr'] = [(d, k, v) for d, k, v in self.guards['attr'] if (id(d), k) not in cap.set_attrs]  # the step sets those
         final = {(id(s.args[0]), id(s.f.__self__)) if s.f is not _set_arg_slot else (s.args[1], id(s.args[2])): s
                  for s in cap.steps if s.kind == 'state' and s.f is not Tensor._bump}  # each slot's last assignment
         self.live = {b for s in final.values() for b in s.reads}  # buffers tensors hold after the step (gradients)
@@ -870,7 +886,12 @@ class Compiled:
         if trace is None:
             self.eager = True
             warnings.warn(f'compile: {why}; this call ran eagerly, and so will the next ones', RuntimeWarning, stacklevel=2)
-        else: self.traces.setdefault(key, []).append(trace); self.captures += 1
+        else:
+            self.traces.setdefault(key, []).append(trace); self.captures += 1
+            if self.captures == 8:
+                warnings.warn('compile: this step has been captured 8 times: each new value of a number argument (part of the '
+                              'key), each new shape, each change of the state a trace assumes costs a capture',
+                              RuntimeWarning, stacklevel=2)
         return result
 
     def __get__(self, obj, cls=None):
