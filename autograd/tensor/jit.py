@@ -6,7 +6,7 @@
 __all__ = ['Compiled', 'compile']
 
 # %% ../../nbs/17_compile.ipynb #b4a0f0ed
-import bisect, functools, gc, sys, threading, warnings
+import bisect, ctypes, functools, gc, os, sys, threading, warnings
 import numpy as np
 from fastcore.basics import patch
 from . import engine
@@ -998,8 +998,6 @@ def _in_place(steps, trace):
 _FUSION_PASSES['in_place'] = _in_place
 
 # %% ../../nbs/17_compile.ipynb #4a057d6d
-import ctypes, os
-
 def _numpy_cblas():
     "`cblas_sgemm` and `cblas_dgemm` of the BLAS library numpy itself calls, with their integer type, or None."
     try:
