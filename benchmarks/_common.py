@@ -169,8 +169,8 @@ def top_functions(step, n=6, collect=True):
 
 class WorkerProcess:
     "This script again, as `script FLAG THREADS *ARGS`, in a process of its own (its own threads, its own heap), answering one line per request."
-    def __init__(self, script, threads, flag='--torch-worker', args=()):
-        self.p = subprocess.Popen([sys.executable, str(script), flag, str(threads), *map(str, args)], stdin=subprocess.PIPE,
+    def __init__(self, script, threads, flag='--torch-worker', args=(), python=None):  # python: another interpreter (a venv)
+        self.p = subprocess.Popen([python or sys.executable, str(script), flag, str(threads), *map(str, args)], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         self.info = json.loads(self._ask('info'))
     def _ask(self, line):
@@ -178,6 +178,14 @@ class WorkerProcess:
         out = self.p.stdout.readline()
         if not out: raise RuntimeError(f'worker {self.p.args[2]} died on {line!r}')
         return out
+    def block(self, key):
+        "Set up the workload `key` in the worker; return an object whose `timed_block(n)` is the seconds n of its steps take there."
+        self._ask(f'setup {key}')
+        ask = self._ask
+        class Block:
+            def timed_block(self, n): return float(ask(f'run {key} {n}'))
+        return Block()
+    def close(self): self.p.stdin.close(); self.p.wait()
 
 def serve_worker(info, make_step, clock=time.perf_counter):
     "The worker's side of `WorkerProcess`: answer `info` (the dict `info()`), `setup KEY` (`make_step(KEY)`) and `run KEY n` (the seconds n steps take, by `clock`), one line each, from stdin."

@@ -93,15 +93,8 @@ def torch_or_none():
     except ImportError: return None
 
 class TorchWorker(WorkerProcess):
-    "PyTorch in a process of its own; `timed_block(n)` of a workload returns the seconds of n steps, timed there."
+    "PyTorch in a process of its own; `block(key).timed_block(n)` returns the seconds of n steps of a workload, timed there."
     def __init__(self, threads): super().__init__(__file__, threads)
-    def block(self, key):
-        self._ask(f'setup {key}')
-        ask = self._ask
-        class Block:
-            def timed_block(self, n): return float(ask(f'run {key} {n}'))
-        return Block()
-    def close(self): self.p.stdin.close(); self.p.wait()
 
 def torch_worker(threads):
     torch = torch_or_none()

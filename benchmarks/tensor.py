@@ -150,14 +150,7 @@ class TorchWorker(WorkerProcess):
     def __init__(self, threads): super().__init__(__file__, threads)
     def step_fn(self, B, sizes=SIZES):
         "A block-timing callable for batch size B (and layer sizes)."
-        key = ','.join(map(str, (B, *sizes)))
-        self._ask(f'setup {key}')
-        ask = self._ask
-        class Block:
-            def timed_block(self, n): return float(ask(f'run {key} {n}'))
-        return Block()
-    def close(self):
-        self.p.stdin.close(); self.p.wait()
+        return self.block(','.join(map(str, (B, *sizes))))
 
 def torch_worker(threads):
     "The worker's loop: `info`, `setup B,sizes...`, `run B,sizes... n` (prints the seconds taken by n steps)."

@@ -40,7 +40,7 @@ def clip_grad_norm_(parameters, # a Tensor or an iterable of Tensors (e.g. `mode
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f'the total norm of order {q} of the gradients is {total}, so it cannot be clipped; '
                            'set error_if_nonfinite=False to scale the gradients by it anyway')
-    coef = min(1.0, max_norm / (total + 1e-6))
+    coef = np.minimum(1.0, max_norm / (total + 1e-6))  # an array, not a Python decision: `compile` can replay it
     for p in ps: p.grad = p.grad * np.asarray(coef, dtype=p.dtype)
     return Tensor(np.asarray(total, dtype=ps[0].dtype))
 
