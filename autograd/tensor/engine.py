@@ -829,10 +829,10 @@ def grad(outputs:Tensor, # the tensor to differentiate (or a list of them: their
          inputs, # a Tensor or a sequence of Tensors (leaves or intermediate results) that require grad
          grad_outputs=None, # seed, as in `Tensor.backward` (a list of seeds, one per output, for a list of outputs)
          retain_graph:bool=False, # keep the graph for another backward
-         create_graph:bool=False, # return gradients as Tensors with a graph (implies retain_graph)
+         create_graph:bool=False, # return gradients with a graph of their own (implies retain_graph)
          allow_unused:bool=False, # give None for an input the outputs do not depend on (else RuntimeError)
         ) -> tuple:
-    "Gradients of `outputs` w.r.t. each of `inputs`, as `torch.autograd.grad`; `.grad` is left alone."
+    "Gradients of `outputs` w.r.t. each of `inputs`, as Tensors (`torch.autograd.grad`); `.grad` is left alone."
     inputs = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor): raise TypeError(f"grad: input {i} is a {type(x).__name__}, not a Tensor")
@@ -851,7 +851,7 @@ def grad(outputs:Tensor, # the tensor to differentiate (or a list of them: their
     if unused and not allow_unused:
         raise RuntimeError(f"grad: the outputs do not depend on input {unused[0]} (shape {inputs[unused[0]].shape}); "
                            "pass allow_unused=True to get None for it")
-    return tuple(found.get(id(x)) for x in inputs)
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in (found.get(id(x)) for x in inputs))
 
 # %% ../../nbs/06_tensor_ops.ipynb #f0a1b2c4
 def from_op(data, # the result, computed with numpy from the parents' data
