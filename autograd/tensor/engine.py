@@ -62,7 +62,7 @@ def _as_array(data, dtype=None):
 # %% ../../nbs/05_tensor_engine.ipynb #4490ed88
 class Tensor:
     "A numpy array that records the operations applied to it, so gradients can flow back through them."
-    __slots__ = ('_data', 'requires_grad', '_grad', '_owns_grad', '_prev', '_op', '_rule', '_saved',
+    __slots__ = ('_data', 'requires_grad', '_grad', '_owns_grad', '_gview', '_prev', '_op', '_rule', '_saved',
                  '_stamp', '_bumped', '_v', '_reshaped')  # the last four detect in-place edits (see "Going further")
     __array_ufunc__ = None  # `ndarray op Tensor` defers to Tensor's reflected operators
 
@@ -89,14 +89,28 @@ Tensor.ndim = property(operator.attrgetter('_data.ndim'), doc="Number of axes.")
 Tensor.dtype = property(operator.attrgetter('_data.dtype'), doc="numpy dtype of the data.")
 @patch(as_prop=True)
 def size(self:Tensor): "Number of elements; called, `size()` is the shape and `size(d)` one axis's length, as in PyTorch." ; return _Size(self._data.size, self._data.shape)
+
+class _GradView(Tensor):
+    "What `t.grad` returns: a Tensor that shares the array the engine keeps in `t._grad` (see \"Going further\")."
+    __slots__ = ()
+
 @patch(as_prop=True)
-def grad(self:Tensor): "Accumulated gradient (same shape as data), or None." ; return self._grad
+def grad(self:Tensor):
+    "The accumulated gradient: a Tensor of this shape sharing the engine's array (the same object while that array is), or None."
+    g = self._grad
+    if g is None or isinstance(g, Tensor): return g  # after backward(create_graph=True) it is a Tensor of the graph
+    v = getattr(self, '_gview', None)  # the Tensor handed out last time
+    if v is None or v._data is not g: v = self._gview = _GradView(g)
+    return v
 def _set_grad(self, value):
     if value is not None and not isinstance(value, (np.ndarray, Tensor)):
         raise TypeError(f"grad must be an ndarray, a Tensor or None, got {type(value).__name__}")
     if value is not None and value.shape != self.shape:  # a broadcastable shape too: it would be summed silently
         raise ShapeError(f"grad has shape {value.shape} but the tensor has shape {self.shape}; they must be equal")
-    self._grad, self._owns_grad = value, False
+    if isinstance(value, Tensor) and not value.requires_grad:  # stored as its array, shared
+        value = value._data
+        if value is self._grad: return  # `t.grad += 1` assigns back the Tensor `.grad` gave: nothing changes
+    self._grad, self._owns_grad, self._gview = value, False, None
 Tensor.grad = Tensor.grad.setter(_set_grad)
 
 # %% ../../nbs/05_tensor_engine.ipynb #6b8c2061
@@ -424,7 +438,7 @@ def gradcheck(f, # function of `inputs` returning a Tensor
     if out.requires_grad: out.backward(w)  # the gradient of sum(w * out)
     for i in checked:
         x = xs[i]
-        ana = np.zeros(x.shape) if x.grad is None else np.asarray(x.grad, np.float64)
+        ana = np.zeros(x.shape) if x._grad is None else np.asarray(x._grad, np.float64)
         if ana.shape != x.shape:
             raise AssertionError(f"gradcheck: input {i}: gradient has shape {ana.shape}, input has {x.shape}")
         num = _finite_differences(loss, x, eps)
@@ -485,6 +499,14 @@ def _check_unedited(node):
         raise RuntimeError(f"backward of '{node._op}': its {what} (shape {t.shape}) was modified in place after "
                            f"'{node._op}' saved it for backward (it is now at version {t._version}), so the gradient "
                            "would be wrong; edit the data before the forward pass, or run the forward pass again")
+
+# %% ../../nbs/05_tensor_engine.ipynb #gt-grad-c1
+def _set_view_data(self, value):
+    if value is not self._data:
+        raise RuntimeError("t.grad.data = ...: the Tensor that .grad returns shows the gradient's array and cannot be given "
+                           "another one; assign the gradient itself (t.grad = ...) or write into it (t.grad.data[...] = ...)")
+    _set_data(self, value)  # `t.grad.data *= 2` edits the array and assigns it back: an in-place edit, counted
+_GradView.data = property(Tensor.data.fget, _set_view_data, doc=Tensor.data.__doc__)
 
 # %% ../../nbs/06_tensor_ops.ipynb #b00e959f
 def accepts_dim(f):
@@ -807,10 +829,10 @@ def grad(outputs:Tensor, # the tensor to differentiate (or a list of them: their
          inputs, # a Tensor or a sequence of Tensors (leaves or intermediate results) that require grad
          grad_outputs=None, # seed, as in `Tensor.backward` (a list of seeds, one per output, for a list of outputs)
          retain_graph:bool=False, # keep the graph for another backward
-         create_graph:bool=False, # return gradients as Tensors with a graph (implies retain_graph)
+         create_graph:bool=False, # return gradients with a graph of their own (implies retain_graph)
          allow_unused:bool=False, # give None for an input the outputs do not depend on (else RuntimeError)
         ) -> tuple:
-    "Gradients of `outputs` w.r.t. each of `inputs`, as `torch.autograd.grad`; `.grad` is left alone."
+    "Gradients of `outputs` w.r.t. each of `inputs`, as Tensors (`torch.autograd.grad`); `.grad` is left alone."
     inputs = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor): raise TypeError(f"grad: input {i} is a {type(x).__name__}, not a Tensor")
@@ -829,7 +851,7 @@ def grad(outputs:Tensor, # the tensor to differentiate (or a list of them: their
     if unused and not allow_unused:
         raise RuntimeError(f"grad: the outputs do not depend on input {unused[0]} (shape {inputs[unused[0]].shape}); "
                            "pass allow_unused=True to get None for it")
-    return tuple(found.get(id(x)) for x in inputs)
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in (found.get(id(x)) for x in inputs))
 
 # %% ../../nbs/06_tensor_ops.ipynb #f0a1b2c4
 def from_op(data, # the result, computed with numpy from the parents' data

@@ -18,7 +18,7 @@ def _grads_of(parameters, fn):
     ps = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     for i, p in enumerate(ps):
         if not isinstance(p, Tensor): raise TypeError(f'{fn}: parameters must be Tensors; item {i} is a {type(p).__name__}')
-    return [p for p in ps if p.grad is not None]
+    return [p for p in ps if p._grad is not None]
 
 def _values(g): return g.data if isinstance(g, Tensor) else g
 
@@ -35,13 +35,13 @@ def clip_grad_norm_(parameters, # a Tensor or an iterable of Tensors (e.g. `mode
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not max_norm >= 0:
         raise ValueError(f'clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}')
     if not ps: return Tensor(np.float32(0.0))
-    norms = np.array([np.linalg.norm(_values(p.grad).ravel(), q) for p in ps])
+    norms = np.array([np.linalg.norm(_values(p._grad).ravel(), q) for p in ps])
     total = np.linalg.norm(norms, q)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f'the total norm of order {q} of the gradients is {total}, so it cannot be clipped; '
                            'set error_if_nonfinite=False to scale the gradients by it anyway')
     coef = np.minimum(1.0, max_norm / (total + 1e-6))  # an array, not a Python decision: `compile` can replay it
-    for p in ps: p.grad = p.grad * np.asarray(coef, dtype=p.dtype)
+    for p in ps: p.grad = p._grad * np.asarray(coef, dtype=p.dtype)
     return Tensor(np.asarray(total, dtype=ps[0].dtype))
 
 # %% ../../../nbs/14_habits.ipynb #7a9e32d8
@@ -53,5 +53,5 @@ def clip_grad_value_(parameters, # a Tensor or an iterable of Tensors (e.g. `mod
     if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float)) or not clip_value >= 0:
         raise ValueError(f'clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}')
     for p in ps:
-        g = p.grad
+        g = p._grad
         p.grad = Tensor(np.clip(g.data, -clip_value, clip_value)) if isinstance(g, Tensor) else np.clip(g, -clip_value, clip_value)

@@ -78,7 +78,7 @@ def zero_grad(self:Optimizer, set_to_none:bool=True, # False: fill the existing 
     "Forget every parameter's gradient before the next backward pass."
     for g in self.param_groups:
         for p in g['params']:
-            if set_to_none or p.grad is None: p.grad = None
+            if set_to_none or p._grad is None: p.grad = None
             else: p.grad = np.zeros_like(p.data)
 
 @patch
