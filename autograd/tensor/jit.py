@@ -361,6 +361,7 @@ def _label(x, buffers):
         b = _find(buffers, x) if x.size else None
         if b is None: return f'array{x.shape}'
         same = _address(x) == _address(b.array)
+        if same and x.dtype != b.array.dtype and x.shape == b.array.shape: return f'{b.name}.view({x.dtype})'
         if same and x.shape == b.array.shape and x.strides == b.array.strides: return b.name
         if same and x.shape == b.array.shape[::-1] and x.strides == b.array.strides[::-1]: return b.name + '.T'
         return b.name + '[...]'
@@ -730,17 +731,21 @@ def _checks_first(steps):
         for b in s.writes: writer.setdefault(b, []).append(i)
     front, moved = [], set()
     for g, s in enumerate(steps):
-        if s.kind != 'guard': continue
-        need, todo, ok = {g}, list(s.reads), True
+        if s.kind != 'guard' or g in moved: continue
+        need, todo, ok = {g}, [g], True
         while todo and ok:
-            b = todo.pop()
-            if b.kind in ('arg', 'const') and not writer.get(b): continue  # read as it is at the start of a call
-            for w in writer.get(b, []):
-                if w > g or w in need: continue
-                t = steps[w]
-                ok = ok and t.kind == 'op' and all(x.kind == 'made' for x in t.writes)
-                need.add(w); todo += list(t.reads)
-        ok = ok and all(r in need for i in need if i != g for b in steps[i].writes for r in readers.get(b, ()))
+            i = todo.pop()
+            for b in steps[i].reads:  # what it needs, computed before it
+                if b.kind in ('arg', 'const') and not writer.get(b): continue  # read as it is at the start of a call
+                for w in writer.get(b, []):
+                    if w > i or w in need: continue
+                    t = steps[w]
+                    ok = ok and t.kind == 'op' and all(x.kind == 'made' for x in t.writes)
+                    need.add(w); todo.append(w)
+            if i != g:  # who else reads what it computes: another guard moves with it, anything else keeps it in place
+                for r in sorted(r for b in steps[i].writes for r in readers.get(b, ()) if r not in need):
+                    ok = ok and steps[r].kind == 'guard'
+                    need.add(r); todo.append(r)
         if ok: front += [i for i in sorted(need) if i not in moved]; moved |= need
     return [steps[i] for i in front] + [s for i, s in enumerate(steps) if i not in moved]
 
