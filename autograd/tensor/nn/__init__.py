@@ -661,7 +661,7 @@ def cpu(self:Module): "The module itself: everything is on the CPU." ; return se
 
 # %% ../../../nbs/12_functional.ipynb #490e106c
 import math, sys
-from ..engine import no_grad
+from ..engine import no_grad, DtypeError
 
 _GAINS = dict(linear=1., identity=1., conv1d=1., conv2d=1., conv3d=1., conv_transpose1d=1., conv_transpose2d=1., conv_transpose3d=1.,
               sigmoid=1., tanh=5 / 3, relu=math.sqrt(2), selu=3 / 4)
@@ -671,6 +671,13 @@ def _fans(tensor, name):
     if tensor.ndim < 2: raise ShapeError(f"{name}: fan in and fan out need a tensor with at least 2 dims, got shape {tensor.shape}")
     kernel = math.prod(tensor.shape[2:])
     return tensor.shape[1] * kernel, tensor.shape[0] * kernel
+
+def _fill(tensor, generator, draw, name):
+    "Write `draw(rng, shape)` into `tensor`'s data in place, without a graph; rng is `generator`'s, or the default generator's (`torch.manual_seed`)."
+    if tensor.dtype.kind != 'f': raise DtypeError(f"{name}: expects a floating-point tensor, got dtype {tensor.dtype}")
+    rng = _rng(None) if generator is None else getattr(generator, 'rng', generator)  # a torch-style Generator, or a numpy one
+    with no_grad(): tensor[...] = draw(rng, tensor.shape).astype(tensor.dtype)
+    return tensor
 
 class init:
     "`torch.nn.init`: fill a tensor's data in place, without recording a graph, and return the tensor."
@@ -689,11 +696,11 @@ class init:
     @staticmethod
     def uniform_(tensor:Tensor, a:float=0., b:float=1., generator=None) -> Tensor:
         "Numbers drawn uniformly from [a, b)."
-        with no_grad(): return tensor.uniform_(a, b, generator=generator)
+        return _fill(tensor, generator, lambda rng, shape: rng.uniform(a, b, shape), 'uniform_')
     @staticmethod
     def normal_(tensor:Tensor, mean:float=0., std:float=1., generator=None) -> Tensor:
         "Numbers drawn from the normal distribution N(mean, std**2)."
-        with no_grad(): return tensor.normal_(mean, std, generator=generator)
+        return _fill(tensor, generator, lambda rng, shape: rng.normal(mean, std, shape), 'normal_')
     @staticmethod
     def constant_(tensor:Tensor, val:float) -> Tensor:
         "`val` everywhere."
@@ -733,7 +740,6 @@ class init:
         "Normal with std = gain / sqrt(fan) (He et al.)."
         return init.normal_(tensor, 0., init._kaiming_std(tensor, a, mode, nonlinearity, 'kaiming_normal_'), generator)
 
-init.__name__ = init.__qualname__ = 'init'
 sys.modules[f'{__name__}.init'] = init  # `import autograd.tensor.nn.init` finds it, as it finds torch.nn.init
 
 # %% ../../../nbs/12_functional.ipynb #ff89d00f
