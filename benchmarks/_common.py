@@ -49,6 +49,24 @@ def numpy_blas_threads():
         if d['user_api'] == 'blas' and d['internal_api'] in ('openblas', 'mkl', 'blis'): return d['num_threads']
     return 1
 
+def warm_blas(n=1024):
+    """Make one float32 n x n product with numpy, so that its BLAS times small products as it will for the rest of the run.
+
+    Measured here (numpy 2.4's OpenBLAS 0.3.31, Haswell kernels, one thread, on an AMD EPYC virtual machine): in a fresh
+    process a 32x784 @ 784x256 product ran at about 13 GFLOP/s, and at about 33 once any product of at least 384x384x384
+    had run (a 256^3 product does not do it). Each process we time calls this after setting its thread count (each BLAS
+    thread has its own buffer), so that every process, parent or worker, times its products in the same state."""
+    import numpy as np
+    a = np.ones((n, n), np.float32)
+    a @ a
+
+def limit_threads(n):
+    "Give every BLAS/OpenMP library in this process `n` threads (for the life of the process), then warm numpy's BLAS up."
+    from threadpoolctl import threadpool_limits
+    global _LIMITER
+    _LIMITER = threadpool_limits(limits=n)
+    warm_blas()
+
 def machine_info():
     "A dict describing the machine and software the numbers came from."
     import numpy as np

@@ -33,8 +33,8 @@ import subprocess, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (ROOT, WorkerProcess, serve_worker, interleaved, summary, paired_ratio, machine_info, print_machine,
-                     json_arg, write_json, loadavg)
-from tensor import SIZES, BATCHES, LR, SETTLE, batch, make_numpy, make_ours, make_torch, _limit_threads
+                     json_arg, write_json, loadavg, limit_threads, warm_blas)
+from tensor import SIZES, BATCHES, LR, SETTLE, batch, make_numpy, make_ours, make_torch
 import numpy as np
 
 TINY = (8, 8, 8, 4)
@@ -133,6 +133,7 @@ def worker(threads, system):
     def make_step(key):
         name, B, *sizes = key.split(',')
         return WORKER_MAKERS[name](int(B), sizes=tuple(map(int, sizes)))
+    warm_blas()  # its thread count came from the environment; its NumPy step then runs as the parent's does
     serve_worker(info, make_step)
 
 class Worker(WorkerProcess):
@@ -199,7 +200,7 @@ def main(quick=False, threads_list=(1, 2), jax_arg=None, use_torch=True, use_jax
     batches = BATCHES[:1] if quick else BATCHES
     versions = dict(numpy=np.__version__)
     for threads in threads_list:
-        _limit_threads(threads)
+        limit_threads(threads)  # and warms numpy's BLAS up, as every worker does
         workers = ([Worker('torch', threads)] if have_torch else []) + ([Worker('jax', threads, jpy)] if jpy else [])
         for w in workers: versions.update({w.system: w.info.get('version')}, **({'jaxlib': w.info['jaxlib']} if 'jaxlib' in w.info else {}))
         for B in batches:
