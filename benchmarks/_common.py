@@ -91,7 +91,8 @@ def interleaved(fns, # dict name -> callable doing one unit of work (e.g. one tr
                 number=1, # units per timed block
                 warmup=1, # untimed units per callable before timing
                 collect=False, # gc.collect() before each block (untimed) and at its end (timed)
-                settle=0.0): # seconds to pause before each block, followed by one untimed unit
+                settle=0.0, # seconds to pause before each block, followed by one untimed unit
+                clock=time.perf_counter): # what a block's seconds are read from (time.process_time: this process's CPU time)
     "Time the callables in turn, block by block, alternating their order; return name -> list of seconds per unit."
     def block(f, n):
         if settle:  # let the previous system's idle BLAS/OpenMP threads stop spinning, then warm up again
@@ -99,11 +100,11 @@ def interleaved(fns, # dict name -> callable doing one unit of work (e.g. one tr
             f.timed_block(1) if hasattr(f, 'timed_block') else f()
         if hasattr(f, 'timed_block'): return f.timed_block(n)  # runs in another process and times itself
         if collect: gc.collect()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n): f()
         # charge each system for reclaiming its own garbage, not the next one's
         if collect: gc.collect()
-        return time.perf_counter() - t0
+        return clock() - t0
     for f in fns.values():
         if warmup: block(f, warmup)
     times = {k: [] for k in fns}
