@@ -150,7 +150,7 @@ def _array_operands(s, consts):
     x, c = s.args
     if not (type(c) in (int, float) and isinstance(x, np.ndarray) and x.dtype.kind == 'f' and np.result_type(x, c) == x.dtype
             and not s.kwargs and np.array(c, x.dtype) == c): return s.args
-    key = (x.shape, x.dtype, c)
+    key = (x.shape, x.dtype, np.array(c, x.dtype).tobytes())  # by its bits: 0 and -0.0 are equal, not the same operand
     if key not in consts: consts[key] = np.full(x.shape, c, x.dtype)
     return x, consts[key]
 
