@@ -49,6 +49,24 @@ def numpy_blas_threads():
         if d['user_api'] == 'blas' and d['internal_api'] in ('openblas', 'mkl', 'blis'): return d['num_threads']
     return 1
 
+def warm_blas(n=1024):
+    """Make one float32 n x n product with numpy, so that its BLAS times small products as it will for the rest of the run.
+
+    Measured here (numpy 2.4's OpenBLAS 0.3.31, Haswell kernels, one thread, on an AMD EPYC virtual machine): in a fresh
+    process a 32x784 @ 784x256 product ran at about 13 GFLOP/s, and at about 33 once any product of at least 384x384x384
+    had run (a 256^3 product does not do it). Each process we time calls this after setting its thread count (each BLAS
+    thread has its own buffer), so that every process, parent or worker, times its products in the same state."""
+    import numpy as np
+    a = np.ones((n, n), np.float32)
+    a @ a
+
+def limit_threads(n):
+    "Give every BLAS/OpenMP library in this process `n` threads (for the life of the process), then warm numpy's BLAS up."
+    from threadpoolctl import threadpool_limits
+    global _LIMITER
+    _LIMITER = threadpool_limits(limits=n)
+    warm_blas()
+
 def machine_info():
     "A dict describing the machine and software the numbers came from."
     import numpy as np
@@ -73,7 +91,8 @@ def interleaved(fns, # dict name -> callable doing one unit of work (e.g. one tr
                 number=1, # units per timed block
                 warmup=1, # untimed units per callable before timing
                 collect=False, # gc.collect() before each block (untimed) and at its end (timed)
-                settle=0.0): # seconds to pause before each block, followed by one untimed unit
+                settle=0.0, # seconds to pause before each block, followed by one untimed unit
+                clock=time.perf_counter): # what a block's seconds are read from (time.process_time: this process's CPU time)
     "Time the callables in turn, block by block, alternating their order; return name -> list of seconds per unit."
     def block(f, n):
         if settle:  # let the previous system's idle BLAS/OpenMP threads stop spinning, then warm up again
@@ -81,11 +100,11 @@ def interleaved(fns, # dict name -> callable doing one unit of work (e.g. one tr
             f.timed_block(1) if hasattr(f, 'timed_block') else f()
         if hasattr(f, 'timed_block'): return f.timed_block(n)  # runs in another process and times itself
         if collect: gc.collect()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n): f()
         # charge each system for reclaiming its own garbage, not the next one's
         if collect: gc.collect()
-        return time.perf_counter() - t0
+        return clock() - t0
     for f in fns.values():
         if warmup: block(f, warmup)
     times = {k: [] for k in fns}

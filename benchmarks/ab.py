@@ -19,11 +19,10 @@ median (the noise of a shared machine). The fixed cost is the same step for an M
 Times are the worker's CPU time (`--clock cpu`, time.thread_time) by default: on a machine shared with other programs
 the wall-clock time of a block also counts the time the process waited for a core. On a quiet machine both agree."""
 import json, shutil, subprocess, sys, tempfile, time
-import numpy as np
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, WorkerProcess, serve_worker, summary, paired_ratio, loadavg, blas_info, json_arg, write_json
-from tensor import make_ours, make_numpy, _limit_threads, SIZES
+from _common import ROOT, WorkerProcess, limit_threads, serve_worker, summary, paired_ratio, loadavg, blas_info, json_arg, write_json
+from tensor import make_ours, make_numpy, SIZES
 
 TINY = (8, 8, 8, 4)
 
@@ -33,12 +32,7 @@ def ab_worker(threads, root, clock):
     import autograd
     where = Path(autograd.__file__).resolve()
     if not where.is_relative_to(Path(root).resolve()): raise SystemExit(f'ab worker: imported {where}, not from {root}')
-    _limit_threads(threads)
-    # Measured here (OpenBLAS, one thread): every product and elementwise pass of a process ran about 2x slower until
-    # its first large product (a 1024x1024 one, or the (256, 784) weight gradient that the (out, in) layout computes),
-    # and 8295635's engine never makes one. `tensor.py` makes one at start (its FLOP-rate sample); so does each side
-    # here, so that both processes time their steps in the same state.
-    a = np.ones((1024, 1024), np.float32); a @ a
+    limit_threads(threads)  # and warms numpy's BLAS up (see `_common.warm_blas`): both sides time their steps in the same state
     def make_step(key):  # 'ours,32,784,256,256,10'
         system, B, *sizes = key.split(',')
         return dict(ours=make_ours, numpy=make_numpy)[system](int(B), sizes=tuple(map(int, sizes)))

@@ -1,7 +1,7 @@
 """A compiled training step (`autograd.tensor.compile`) against our eager step, a hand-written NumPy step, PyTorch's
 eager step and JAX's jit-compiled step.
 
-Usage: python benchmarks/compile.py [--quick] [--threads 1,2] [--jax-python PATH] [--no-torch] [--no-jax] [--json out.json]
+Usage: python benchmarks/compile.py [--quick] [--threads 1,2] [--jax-python PATH] [--no-torch] [--no-jax] [--clock cpu|wall] [--json out.json]
        (the book's file: python benchmarks/compile.py --json benchmarks/compile.json)
 
 Workload: one SGD step (forward, softmax cross-entropy, backward, update, learning rate 0.01) of the MNIST MLP
@@ -16,7 +16,11 @@ Systems (all relative to `numpy`, the hand-written NumPy step of benchmarks/tens
 Each worker process also times the NumPy step; a worker system's ratio is the median over rounds of its block over the
 NumPy block the same worker timed in that round. All blocks, of every process, are interleaved (alternating order),
 about 40 ms each; with two threads each block starts after a pause (see benchmarks/tensor.py). Worker processes are
-pinned to as many CPUs as they have threads (sched_setaffinity), and JAX's XLA gets the same thread count.
+pinned to as many CPUs as they have threads (sched_setaffinity), and JAX's XLA gets the same thread count. With one
+thread a block's time is the CPU time of the process that ran it (time.process_time, every thread of it: XLA's too),
+so that on a machine shared with other programs the time a process waited for the core does not count; with two
+threads it is wall-clock time (CPU time would add the two threads' work). --clock wall times one thread by the wall
+clock too.
 Also measured, with one thread: each system's eight matrix products alone (the step's products at their shapes,
 relative to the NumPy step of the same process), the fixed cost of a step (the same code for an 8-8-8-4 network at
 batch 1), and for the compiled step, its time with all fusions over its time with each fusion switched off (and with
@@ -33,8 +37,8 @@ import subprocess, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (ROOT, WorkerProcess, serve_worker, interleaved, summary, paired_ratio, machine_info, print_machine,
-                     json_arg, write_json, loadavg)
-from tensor import SIZES, BATCHES, LR, SETTLE, batch, make_numpy, make_ours, make_torch, _limit_threads
+                     json_arg, write_json, loadavg, limit_threads, warm_blas)
+from tensor import SIZES, BATCHES, LR, SETTLE, batch, make_numpy, make_ours, make_torch
 import numpy as np
 
 TINY = (8, 8, 8, 4)
@@ -118,7 +122,11 @@ def products_numpy(B, seed=0, sizes=SIZES):
 WORKER_MAKERS = dict(numpy=make_numpy, torch=make_torch, jax=make_jax, numpy_products=products_numpy,
                      torch_products=products_torch, jax_products=products_jax)
 
-def worker(threads, system):
+def _clock(threads, clock='cpu'):
+    "How blocks are timed: this process's CPU time with one thread (unless `clock` is 'wall'), else the wall clock."
+    return time.process_time if threads == 1 and clock == 'cpu' else time.perf_counter
+
+def worker(threads, system, clock='cpu'):
     "A worker process: the NumPy step and one other system (`torch` or `jax`), timed on request (see `WorkerProcess`)."
     def info():
         out = dict(system=system, threads=threads, cpus=sorted(os.sched_getaffinity(0)), numpy=np.__version__)
@@ -133,12 +141,13 @@ def worker(threads, system):
     def make_step(key):
         name, B, *sizes = key.split(',')
         return WORKER_MAKERS[name](int(B), sizes=tuple(map(int, sizes)))
-    serve_worker(info, make_step)
+    warm_blas()  # its thread count came from the environment; its NumPy step then runs as the parent's does
+    serve_worker(info, make_step, clock=_clock(threads, clock))
 
 class Worker(WorkerProcess):
     "A worker process for `system`, and a block-timing callable for each step it can run."
-    def __init__(self, system, threads, python=None):
-        super().__init__(__file__, threads, flag='--worker', args=(system,), python=python)
+    def __init__(self, system, threads, python=None, clock='cpu'):
+        super().__init__(__file__, threads, flag='--worker', args=(system, clock), python=python)
         self.system = system
     def step_fn(self, name, B, sizes=SIZES): return self.block(','.join(map(str, (name, B, *sizes))))
 
@@ -157,7 +166,7 @@ def _number(f, target=0.04):
     for _ in range(3): f()
     return max(2, int(target / ((time.perf_counter() - t0) / 3)))
 
-def time_steps(B, threads, workers, repeats, sizes=SIZES, products=False):
+def time_steps(B, threads, workers, repeats, sizes=SIZES, products=False, clock='cpu'):
     "Every system's step at batch B, interleaved; ratios to the NumPy step of the same process (and each one's products alone)."
     fns = {'numpy': make_numpy(B, sizes=sizes), 'ours eager': make_ours(B, sizes=sizes), 'ours compiled': make_compiled(B, sizes=sizes)}
     if products: fns['numpy products'] = products_numpy(B, sizes=sizes)
@@ -166,10 +175,11 @@ def time_steps(B, threads, workers, repeats, sizes=SIZES, products=False):
         fns[w.system] = w.step_fn(w.system, B, sizes)
         if products: fns[f'{w.system} products'] = w.step_fn(f'{w.system}_products', B, sizes)
     number = _number(fns['numpy'])
-    ts = interleaved(fns, repeats=repeats, number=number, warmup=3, settle=SETTLE if threads > 1 else 0)
+    ts = interleaved(fns, repeats=repeats, number=number, warmup=3, settle=SETTLE if threads > 1 else 0, clock=_clock(threads, clock))
     ratio = {'ours eager': paired_ratio(ts['ours eager'], ts['numpy']), 'ours compiled': paired_ratio(ts['ours compiled'], ts['numpy'])}
     for w in workers: ratio[NAMES[w.system]] = paired_ratio(ts[w.system], ts[f'{w.system} numpy'])
-    out = dict(threads=threads, batch=B, number=number, ratio=ratio, seconds={k: summary(v) for k, v in ts.items()})
+    out = dict(threads=threads, batch=B, number=number, clock='cpu' if _clock(threads, clock) is time.process_time else 'wall',
+               ratio=ratio, seconds={k: summary(v) for k, v in ts.items()})
     if products:  # the eight products alone, relative to the NumPy step of the same process
         out['products'] = {'numpy': paired_ratio(ts['numpy products'], ts['numpy'])}
         for w in workers: out['products'][NAMES[w.system]] = paired_ratio(ts[f'{w.system} products'], ts[f'{w.system} numpy'])
@@ -177,19 +187,19 @@ def time_steps(B, threads, workers, repeats, sizes=SIZES, products=False):
 
 NAMES = dict(torch='torch eager', jax='jax jit')
 
-def time_fusions(B, repeats):
+def time_fusions(B, repeats, clock='cpu'):
     "The compiled step with every fusion over the same step with each fusion switched off in turn, and with none."
     from autograd.tensor.jit import _FUSION_PASSES
     names = list(_FUSION_PASSES)
     fns = {'all': make_compiled(B), 'none': make_compiled(B, fusions=False)}
     fns.update({f'without {n}': make_compiled(B, fusions=[m for m in names if m != n]) for n in names})
-    ts = interleaved(fns, repeats=repeats, number=_number(fns['all']), warmup=3)
+    ts = interleaved(fns, repeats=repeats, number=_number(fns['all']), warmup=3, clock=_clock(1, clock))
     return dict(batch=B, ratio={k: paired_ratio(ts['all'], v) for k, v in ts.items() if k != 'all'})
 
-def main(quick=False, threads_list=(1, 2), jax_arg=None, use_torch=True, use_jax=True):
+def main(quick=False, threads_list=(1, 2), jax_arg=None, use_torch=True, use_jax=True, clock='cpu'):
     "Run everything, print a report, return the results as a dict."
     t_start, load_start = time.time(), loadavg()
-    res = dict(machine=machine_info(), systems=['ours eager', 'ours compiled', 'torch eager', 'jax jit'], steps=[])
+    res = dict(machine=machine_info(), systems=['ours eager', 'ours compiled', 'torch eager', 'jax jit'], steps=[], clock=clock)
     print_machine(res['machine'])
     have_torch = use_torch and _can_import(sys.executable, 'torch')
     jpy = jax_python(jax_arg) if use_jax else None
@@ -199,22 +209,22 @@ def main(quick=False, threads_list=(1, 2), jax_arg=None, use_torch=True, use_jax
     batches = BATCHES[:1] if quick else BATCHES
     versions = dict(numpy=np.__version__)
     for threads in threads_list:
-        _limit_threads(threads)
-        workers = ([Worker('torch', threads)] if have_torch else []) + ([Worker('jax', threads, jpy)] if jpy else [])
+        limit_threads(threads)  # and warms numpy's BLAS up, as every worker does
+        workers = ([Worker('torch', threads, clock=clock)] if have_torch else []) + ([Worker('jax', threads, jpy, clock=clock)] if jpy else [])
         for w in workers: versions.update({w.system: w.info.get('version')}, **({'jaxlib': w.info['jaxlib']} if 'jaxlib' in w.info else {}))
         for B in batches:
-            r = time_steps(B, threads, workers, repeats, products=threads == 1)
+            r = time_steps(B, threads, workers, repeats, products=threads == 1, clock=clock)
             res['steps'].append(r)
             print(f'threads {threads} batch {B:>3}: ' + ', '.join(f"{k} {v['median']:.2f}x ±{v['iqr_rel']:.0%}" for k, v in r['ratio'].items())
                   + f"  (NumPy step {r['seconds']['numpy']['median'] * 1e3:.2f} ms)", flush=True)
             if 'products' in r: print('  the eight products alone: ' + ', '.join(f"{k} {v['median']:.2f}x" for k, v in r['products'].items()))
         if threads == 1:
-            r = time_steps(1, 1, workers, repeats, sizes=TINY)
+            r = time_steps(1, 1, workers, repeats, sizes=TINY, clock=clock)
             res['fixed_cost'] = r['ratio']
             print('fixed cost (MLP 8-8-8-4, batch 1), relative to NumPy: ' + ', '.join(f"{k} {v['median']:.2f}x" for k, v in r['ratio'].items()))
             res['fusions'] = []
             for B in batches:
-                res['fusions'].append(time_fusions(B, max(5, repeats)))
+                res['fusions'].append(time_fusions(B, max(5, repeats), clock=clock))
                 print(f'fusions at batch {B}, all on over: ' + ', '.join(f"{k} {v['median']:.3f}" for k, v in res['fusions'][-1]['ratio'].items()), flush=True)
         for w in workers: w.close()
     res.update(versions=versions, load=[load_start, loadavg()], seconds=time.time() - t_start,
@@ -227,9 +237,10 @@ if __name__ == '__main__':
     args = sys.argv[1:]
     if '--worker' in args:
         i = args.index('--worker')
-        worker(int(args[i + 1]), args[i + 2])
+        worker(int(args[i + 1]), args[i + 2], args[i + 3])
     else:
         threads = tuple(int(t) for t in args[args.index('--threads') + 1].split(',')) if '--threads' in args else (1, 2)
         out = main(quick='--quick' in args, threads_list=threads, jax_arg=args[args.index('--jax-python') + 1] if '--jax-python' in args else None,
-                   use_torch='--no-torch' not in args, use_jax='--no-jax' not in args)
+                   use_torch='--no-torch' not in args, use_jax='--no-jax' not in args,
+                   clock=args[args.index('--clock') + 1] if '--clock' in args else 'cpu')
         if (p := json_arg()): write_json(out, p)

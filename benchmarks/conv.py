@@ -18,7 +18,7 @@ import json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (WorkerProcess, serve_worker, ROOT, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, json_arg, write_json,
-                     numpy_blas_threads, top_functions)
+                     numpy_blas_threads, limit_threads, top_functions)
 import numpy as np
 
 BATCH = 64
@@ -98,8 +98,7 @@ class TorchWorker(WorkerProcess):
 
 def torch_worker(threads):
     torch = torch_or_none()
-    from threadpoolctl import threadpool_limits
-    limiter = threadpool_limits(limits=threads)  # kept for the life of the worker
+    limit_threads(threads)  # and warms numpy's BLAS up, as the parent does
     torch.set_num_threads(threads)
     serve_worker(lambda: dict(torch=torch.__version__, threads=torch.get_num_threads()),
                  lambda key: make_torch_step(torch) if key == 'step' else make_torch_conv(torch, tuple(map(int, key.split(',')))))
@@ -115,10 +114,7 @@ def compare(ours, worker, key, repeats, number, threads):
 
 def main(quick=False, threads=None):
     threads = threads or numpy_blas_threads()
-    if threads != numpy_blas_threads():
-        from threadpoolctl import threadpool_limits
-        global _LIMITER
-        _LIMITER = threadpool_limits(limits=threads)
+    limit_threads(threads)  # and warms numpy's BLAS up (see `_common.warm_blas`)
     res = dict(machine=machine_info(), threads=threads, batch=BATCH, quick=quick)
     print_machine(res['machine'])
     worker = TorchWorker(threads) if torch_or_none() else None

@@ -30,7 +30,7 @@ import gc, json, subprocess, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (WorkerProcess, serve_worker, interleaved, summary, paired_ratio, fmt_time, machine_info, print_machine, wait_for, json_arg, write_json,
-                     numpy_blas_threads, rss_kb, hwm_kb, reset_hwm, top_functions, blas_info)
+                     numpy_blas_threads, limit_threads, rss_kb, hwm_kb, reset_hwm, top_functions, blas_info)
 import numpy as np
 
 SIZES = (784, 256, 256, 10)
@@ -155,7 +155,7 @@ class TorchWorker(WorkerProcess):
 def torch_worker(threads):
     "The worker's loop: `info`, `setup B,sizes...`, `run B,sizes... n` (prints the seconds taken by n steps)."
     torch = torch_or_none()
-    _limit_threads(threads)
+    limit_threads(threads)
     torch.set_num_threads(threads)
     def make_step(key):
         B, *sizes = map(int, key.split(','))
@@ -163,12 +163,6 @@ def torch_worker(threads):
     serve_worker(lambda: dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=blas_info(),
                               mkl=torch.backends.mkl.is_available(), config=torch.__config__.parallel_info().splitlines()[:8]),
                  make_step)
-
-def _limit_threads(n):
-    "Give every BLAS/OpenMP library in this process `n` threads (kept for the life of the process)."
-    from threadpoolctl import threadpool_limits
-    global _LIMITER
-    _LIMITER = threadpool_limits(limits=n)
 
 class Sgemm:
     "One float32 n x n @ n x n product per timed block, so the FLOP rate is sampled under the same load as the steps."
@@ -183,7 +177,7 @@ class Sgemm:
 
 def mem_child(system, B, threads):
     "In a fresh process: resident-set growth of 10 training steps and (not torch) tracemalloc held/step-peak bytes."
-    _limit_threads(threads)
+    limit_threads(threads)
     if system == 'torch': torch_or_none().set_num_threads(threads)
     warm = MAKERS[system](8)  # initialise the runtime (BLAS buffers, thread pools, kernels) outside the measurement
     for _ in range(3): warm()
@@ -219,7 +213,7 @@ def main(quick=False, threads=None, extras=True, mem=True):
     "Run the tensor benchmarks, print a report, return the results as a dict."
     wait_for(['autograd.tensor.engine', 'autograd.tensor.nn', 'autograd.tensor.optim'])
     threads = threads or numpy_blas_threads()
-    _limit_threads(threads)
+    limit_threads(threads)
     have_torch = torch_or_none() is not None  # imported only to check; the steps run in a worker process
     systems = ['ours', 'numpy'] + (['torch'] if have_torch else [])
     res = dict(machine=machine_info(), threads=threads, systems=systems, batches=list(BATCHES))

@@ -141,6 +141,19 @@ def _refresh(bufs, f, args, kwargs):
 
 def _ufunc_like(f): return isinstance(f, np.ufunc) or isinstance(getattr(f, '__self__', None), np.ufunc)
 
+def _array_operands(s, consts):
+    """`s.args`, with the Python number of a `maximum(x, 0)` (ReLU's) or a `minimum` replaced by an array of that number
+    shaped like `x`, made once (`consts` shares them): the same bits, and on this machine numpy 2.4 runs these two ufuncs
+    five times faster on two arrays than on an array and a number (measured: 30 µs against 160 µs for 512 x 256
+    float32, ReLU's shape at batch 512)."""
+    if not (s.f in (np.maximum, np.minimum) and len(s.args) == 2): return s.args
+    x, c = s.args
+    if not (type(c) in (int, float) and isinstance(x, np.ndarray) and x.dtype.kind == 'f' and np.result_type(x, c) == x.dtype
+            and not s.kwargs and np.array(c, x.dtype) == c): return s.args
+    key = (x.shape, x.dtype, np.array(c, x.dtype).tobytes())  # by its bits: 0 and -0.0 are equal, not the same operand
+    if key not in consts: consts[key] = np.full(x.shape, c, x.dtype)
+    return x, consts[key]
+
 class _Step:
     "One recorded operation, as data: `f(*args, **kwargs)`, its results copied into `fresh` when `f` cannot write there itself."
     __slots__ = ('kind', 'name', 'f', 'args', 'kwargs', 'fresh', 'reads', 'writes', 'var')
@@ -148,9 +161,9 @@ class _Step:
         self.kind, self.name, self.f, self.args, self.kwargs, self.fresh = kind, name, f, args, kwargs or {}, list(fresh)
         self.reads, self.writes, self.var = set(reads), set(writes), var
 
-    def build(self):
+    def build(self, consts=None): # consts: arrays of numbers shared by the steps of a trace (see `_array_operands`)
         "The callable a replay runs: `f` itself when it can write into the buffers made for its results, else `_refresh`."
-        f, args, kw, fresh = self.f, self.args, self.kwargs, self.fresh
+        f, args, kw, fresh = self.f, _array_operands(self, {} if consts is None else consts), self.kwargs, self.fresh
         if not any(b is not None for b in fresh): return functools.partial(f, *args, **kw)
         if _ufunc_like(f): return functools.partial(f, *args, out=tuple(fresh) if len(fresh) > 1 else fresh[0], **kw)
         return functools.partial(_refresh, fresh, f, args, kw)
@@ -774,7 +787,8 @@ class _Trace:
         for name in fusions: steps = _dead(_FUSION_PASSES[name](steps, self), self.live)
         self.steps = steps
         last, self.undo, self.exact = _undo_plan(steps)
-        run = [s.build() for s in steps]
+        consts = {}
+        run = [s.build(consts) for s in steps]
         self.checked, self.rest = run[:last + 1], run[last + 1:]  # what may fail (and be undone), then the rest
 
     def fits(self, vals):
