@@ -849,54 +849,6 @@ def grad_fn(self:Tensor):
     "The operation that made this tensor (a `GradFn`), or None for a leaf and for tensors outside every graph."
     return None if self._rule is None else GradFn(self)
 
-# %% ../../nbs/11_torch.ipynb #def88aae
-class FunctionCtx:
-    "What a Function's `forward` and `backward` share: the saved tensors, which inputs need a gradient, and any attribute set on it."
-    needs_input_grad = ()
-    def save_for_backward(self, *tensors):
-        "Keep `tensors` (or None) for `backward`, as `saved_tensors`."
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor): raise TypeError(f"save_for_backward: argument {i} is a {type(t).__name__}, not a Tensor; keep other values as attributes of ctx")
-        self._saved = tensors
-    @property
-    def saved_tensors(self) -> tuple: "The tensors given to `save_for_backward`." ; return getattr(self, '_saved', ())
-
-def _function_rule(g, out, need, *parents, fn, ctx, args):
-    "The rule of a Function's node: its `backward`, checked; the gradients of the tensor inputs."
-    graph = isinstance(g, Tensor)  # create_graph: record backward's own operations
-    with set_grad_enabled(graph): grads = fn.backward(ctx, g if graph else Tensor(g))
-    grads = grads if isinstance(grads, (tuple, list)) else (grads,)
-    if len(grads) != len(args):
-        raise RuntimeError(f"{fn.__name__}.backward returned {len(grads)} gradients, but forward took {len(args)} inputs (return None for an input that needs none)")
-    result = []
-    for i, (a, ga) in enumerate(zip(args, grads)):
-        if not isinstance(a, Tensor):
-            if ga is not None: raise RuntimeError(f"{fn.__name__}.backward returned a gradient for input {i}, which is a {type(a).__name__}, not a Tensor: return None there")
-            continue
-        if ga is None: result.append(np.zeros(a.shape, a.dtype)); continue  # no gradient: zeros
-        ga = ga if graph and isinstance(ga, Tensor) else np.asarray(_raw(ga))
-        if ga.shape != a.shape and np.broadcast_shapes(ga.shape, a.shape) != ga.shape:
-            raise ShapeError(f"{fn.__name__}.backward returned a gradient of shape {ga.shape} for input {i}, which has shape {a.shape}")
-        result.append(ga)
-    return tuple(result)
-
-class Function:
-    "Subclass with static `forward(ctx, *inputs)` and `backward(ctx, *grad_outputs)`, then call `.apply(*inputs)`, as `torch.autograd.Function`."
-    @staticmethod
-    def forward(ctx, *args): "The result, computed from the inputs (no graph is recorded)." ; raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
-    @staticmethod
-    def backward(ctx, *grad_outputs): "One gradient (or None) per input of forward." ; raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
-    @classmethod
-    def apply(cls, *args):
-        "Run `forward` and record a node whose rule is `backward`."
-        ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad and is_grad_enabled() for a in args)
-        with no_grad(): out = cls.forward(ctx, *args)
-        if not isinstance(out, Tensor): raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
-        return from_op(out.data, cls.__name__, [a for a in args if isinstance(a, Tensor)], _function_rule, fn=cls, ctx=ctx, args=args)
-
-_Autograd.Function, _Autograd.FunctionCtx = Function, FunctionCtx  # torch.autograd.Function
-
 # %% ../../nbs/11_torch.ipynb #6a6ae471
 def _check_inplace(t, value, what):
     "Refuse an in-place change that would break a graph being recorded."
@@ -1055,6 +1007,54 @@ for _name in [n for n in dir(Tensor) if not n.startswith('_') and n not in _TENS
 # %% ../../nbs/11_torch.ipynb #8b3e0f25
 for _name in [n for n, v in list(globals().items()) if not n.startswith('_') and (v is None or v is getattr(builtins, n, None))]:
     del globals()[_name]  # what @patch left bound under a method's name
+
+# %% ../../nbs/11_torch.ipynb #def88aae
+class FunctionCtx:
+    "What a Function's `forward` and `backward` share: the saved tensors, which inputs need a gradient, and any attribute set on it."
+    needs_input_grad = ()
+    def save_for_backward(self, *tensors):
+        "Keep `tensors` (or None) for `backward`, as `saved_tensors`."
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor): raise TypeError(f"save_for_backward: argument {i} is a {type(t).__name__}, not a Tensor; keep other values as attributes of ctx")
+        self._saved = tensors
+    @property
+    def saved_tensors(self) -> tuple: "The tensors given to `save_for_backward`." ; return getattr(self, '_saved', ())
+
+def _function_rule(g, out, need, *parents, fn, ctx, args):
+    "The rule of a Function's node: its `backward`, checked; the gradients of the tensor inputs."
+    graph = isinstance(g, Tensor)  # create_graph: record backward's own operations
+    with set_grad_enabled(graph): grads = fn.backward(ctx, g if graph else Tensor(g))
+    grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+    if len(grads) != len(args):
+        raise RuntimeError(f"{fn.__name__}.backward returned {len(grads)} gradients, but forward took {len(args)} inputs (return None for an input that needs none)")
+    result = []
+    for i, (a, ga) in enumerate(zip(args, grads)):
+        if not isinstance(a, Tensor):
+            if ga is not None: raise RuntimeError(f"{fn.__name__}.backward returned a gradient for input {i}, which is a {type(a).__name__}, not a Tensor: return None there")
+            continue
+        if ga is None: result.append(np.zeros(a.shape, a.dtype)); continue  # no gradient: zeros
+        ga = ga if graph and isinstance(ga, Tensor) else np.asarray(_raw(ga))
+        if ga.shape != a.shape and np.broadcast_shapes(ga.shape, a.shape) != ga.shape:
+            raise ShapeError(f"{fn.__name__}.backward returned a gradient of shape {ga.shape} for input {i}, which has shape {a.shape}")
+        result.append(ga)
+    return tuple(result)
+
+class Function:
+    "Subclass with static `forward(ctx, *inputs)` and `backward(ctx, *grad_outputs)`, then call `.apply(*inputs)`, as `torch.autograd.Function`."
+    @staticmethod
+    def forward(ctx, *args): "The result, computed from the inputs (no graph is recorded)." ; raise NotImplementedError("a Function subclass must define forward(ctx, *inputs)")
+    @staticmethod
+    def backward(ctx, *grad_outputs): "One gradient (or None) per input of forward." ; raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+    @classmethod
+    def apply(cls, *args):
+        "Run `forward` and record a node whose rule is `backward`."
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad and is_grad_enabled() for a in args)
+        with no_grad(): out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor): raise TypeError(f"{cls.__name__}.forward must return one Tensor, got {type(out).__name__}")
+        return from_op(out.data, cls.__name__, [a for a in args if isinstance(a, Tensor)], _function_rule, fn=cls, ctx=ctx, args=args)
+
+_Autograd.Function, _Autograd.FunctionCtx = Function, FunctionCtx  # torch.autograd.Function
 
 # %% ../../nbs/14_habits.ipynb #23460dd2
 def randperm(n:int, # how many indices
